@@ -1,0 +1,134 @@
+"""The station CSV format: one table of columns (header ↔ model field ↔ parser ↔ formatter).
+
+Import, export and the example files all read this table, so they cannot drift apart. Parsers turn a
+stripped cell into the value the model field takes, raising ``ValidationError`` with a code; the model
+field's own validators then apply the rules.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from .choices import ConnectorFormat, ConnectorStandard, PowerType
+
+DELIMITER = ";"
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+def parse_text(value: str) -> str:
+    return value
+
+
+def parse_bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValidationError("Expected TRUE or FALSE (yes/no and 1/0 work too).", code="invalid_boolean")
+
+
+def parse_int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError("Expected a whole number.", code="invalid_number") from None
+
+
+def choice_parser(choices: type[models.TextChoices]) -> Callable[[str], str]:
+    """A parser accepting a choice's code or its label, in any case, returning the code."""
+    lookup = {}
+    for code, label in choices.choices:
+        lookup[code.lower()] = code
+        lookup[str(label).lower()] = code
+    accepted = ", ".join(str(label) for label in choices.labels)
+
+    def parse(value: str) -> str:
+        try:
+            return lookup[value.lower()]
+        except KeyError:
+            raise ValidationError(
+                "Unknown value; expected one of: %(accepted)s.",
+                code="invalid_choice",
+                params={"accepted": accepted},
+            ) from None
+
+    return parse
+
+
+def format_text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def format_bool(value: bool) -> str:
+    return "TRUE" if value else "FALSE"
+
+
+def choice_formatter(choices: type[models.TextChoices]) -> Callable[[str], str]:
+    labels = dict(choices.choices)
+    return lambda code: str(labels[code])
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    field: str
+    # "station" columns describe the station and must agree on all its rows; "spec" ones the connector.
+    part: str
+    required: bool
+    parse: Callable[[str], object]
+    format: Callable[[object], str]
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("Station ID", "station_id", "station", True, parse_text, format_text),
+    Column("Security code", "security_code", "station", True, parse_text, format_text),
+    Column("Manufacturer", "manufacturer", "station", True, parse_text, format_text),
+    Column("Article number", "article_number", "station", False, parse_text, format_text),
+    Column("Wi-Fi supported", "wifi_supported", "station", True, parse_bool, format_bool),
+    Column("GSM supported", "gsm_supported", "station", True, parse_bool, format_bool),
+    Column(
+        "Connector type",
+        "standard",
+        "spec",
+        True,
+        choice_parser(ConnectorStandard),
+        format_text,
+    ),
+    Column(
+        "Format",
+        "format",
+        "spec",
+        True,
+        choice_parser(ConnectorFormat),
+        choice_formatter(ConnectorFormat),
+    ),
+    Column(
+        "Power type",
+        "power_type",
+        "spec",
+        True,
+        choice_parser(PowerType),
+        choice_formatter(PowerType),
+    ),
+    Column("Voltage", "voltage", "spec", True, parse_int, format_text),
+    Column("Amperage", "amperage", "spec", True, parse_int, format_text),
+    Column("Serial number", "serial_number", "station", False, parse_text, format_text),
+)
+
+HEADERS: tuple[str, ...] = tuple(column.header for column in COLUMNS)
+COLUMN_BY_HEADER = {column.header: column for column in COLUMNS}
+STATION_COLUMNS = tuple(column for column in COLUMNS if column.part == "station")
+SPEC_COLUMNS = tuple(column for column in COLUMNS if column.part == "spec")
+
+
+def station_row(station, spec) -> list[str]:
+    """One CSV row (in ``COLUMNS`` order) for a station and one of its connector specifications."""
+    return [
+        column.format(getattr(station if column.part == "station" else spec, column.field))
+        for column in COLUMNS
+    ]

@@ -1,0 +1,265 @@
+"""Tenants, their stations and the ordered connector specifications, with every field rule attached."""
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from . import rules
+from .choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
+from .validators import validate_no_whitespace, validate_security_code_length, validate_station_id
+
+NO_CONNECTIVITY_MESSAGE = "Choose Wi-Fi, GSM or both (Ethernet stations choose Wi-Fi)."
+# Says nothing about whose station it is: the ID may belong to another tenant.
+DUPLICATE_STATION_ID_MESSAGE = "A station with this Station ID is already imported."
+
+
+class Tenant(models.Model):
+    """An operator organisation; every station belongs to exactly one."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """Links an operator user to its one tenant."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+
+    def __str__(self):
+        return f"{self.user} @ {self.tenant}"
+
+
+class ImportRecord(models.Model):
+    """One import attempt (wizard, upload or command), successful or not: who, when, what, how it went."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="import_records")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=ImportSource.choices)
+    file_name = models.CharField(max_length=255, blank=True)
+    dry_run = models.BooleanField("check only", default=False)
+    succeeded = models.BooleanField(default=False)
+    row_count = models.PositiveIntegerField("rows", default=0)
+    stations_created = models.PositiveIntegerField("created", default=0)
+    stations_overridden = models.PositiveIntegerField("overridden", default=0)
+    connector_specs = models.PositiveIntegerField("connector specifications", default=0)
+    error_count = models.PositiveIntegerField("errors", default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        what = self.file_name or self.get_source_display()
+        return f"{what} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Station(models.Model):
+    """A charging station imported into a tenant, inactive until someone activates it."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="stations")
+    station_id = models.CharField(
+        "Station ID",
+        max_length=rules.STATION_ID_MAX_LENGTH,
+        validators=[validate_station_id],
+        help_text=(
+            "The ID the station uses to identify itself to the platform (OCPP), up to 48 letters, "
+            "digits and * - _ = : + | @ ."
+        ),
+    )
+    security_code = models.CharField(
+        "Security code",
+        max_length=rules.SECURITY_CODE_MAX_LENGTH,
+        validators=[validate_security_code_length, validate_no_whitespace],
+        help_text=(
+            "4 to 64 characters without spaces, asked for again at activation so that a mistyped "
+            "Station ID cannot activate someone else's station. Print it on the packaging."
+        ),
+    )
+    manufacturer = models.CharField("Manufacturer", max_length=rules.TEXT_MAX_LENGTH)
+    article_number = models.CharField("Article number", max_length=rules.TEXT_MAX_LENGTH, blank=True)
+    serial_number = models.CharField(
+        "Station serial number",
+        max_length=rules.TEXT_MAX_LENGTH,
+        blank=True,
+        validators=[validate_no_whitespace],
+    )
+    wifi_supported = models.BooleanField(
+        "Wi-Fi",
+        default=False,
+        help_text="Stations connected by Ethernet cable choose Wi-Fi: both work on a local network.",
+    )
+    gsm_supported = models.BooleanField("GSM", default=False)
+    status = models.CharField(
+        "Status", max_length=16, choices=StationStatus.choices, default=StationStatus.INACTIVE
+    )
+    last_import = models.ForeignKey(
+        ImportRecord,
+        verbose_name="import",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stations",
+        help_text="The import that created the station or last overrode it.",
+    )
+    created_at = models.DateTimeField("imported at", auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="owner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activated_stations",
+    )
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    TEXT_FIELDS = ("station_id", "security_code", "manufacturer", "article_number", "serial_number")
+
+    class Meta:
+        ordering = ["station_id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("station_id"),
+                name="station_id_unique_ci",
+                violation_error_code="duplicate_station_id",
+                violation_error_message=DUPLICATE_STATION_ID_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(wifi_supported=True) | models.Q(gsm_supported=True),
+                name="station_wifi_or_gsm",
+                violation_error_code="no_connectivity",
+                violation_error_message=NO_CONNECTIVITY_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=StationStatus.values),
+                name="station_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "station_id"]),
+            models.Index(fields=["tenant", "status"]),
+            models.Index(fields=["serial_number"]),
+            models.Index(fields=["article_number"]),
+        ]
+
+    def __str__(self):
+        return self.station_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == StationStatus.ACTIVE
+
+    def clean_fields(self, exclude=None):
+        # Whitespace around a value is never meant: strip it before any rule looks at the value.
+        for name in self.TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, value.strip())
+        super().clean_fields(exclude=exclude)
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            # A taken Station ID belongs next to its field, not above the form.
+            errors = error.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = [e for e in general if e.code == "duplicate_station_id"]
+            rest = [e for e in general if e.code != "duplicate_station_id"]
+            if taken:
+                errors.setdefault("station_id", []).extend(taken)
+            if rest:
+                errors[NON_FIELD_ERRORS] = rest
+            raise ValidationError(errors) from None
+
+    def clean(self):
+        if not (self.wifi_supported or self.gsm_supported):
+            raise ValidationError(
+                {"wifi_supported": ValidationError(NO_CONNECTIVITY_MESSAGE, code="no_connectivity")}
+            )
+
+
+class ConnectorSpec(models.Model):
+    """One connector specification; ``position`` N is the specification of OCPP connector ID N."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="connector_specs")
+    position = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    standard = models.CharField("Standard", max_length=32, choices=ConnectorStandard.choices)
+    format = models.CharField("Format", max_length=8, choices=ConnectorFormat.choices)
+    power_type = models.CharField("Power type", max_length=16, choices=PowerType.choices)
+    voltage = models.PositiveSmallIntegerField(
+        "Voltage",
+        validators=[MinValueValidator(rules.VOLTAGE_MIN), MaxValueValidator(rules.VOLTAGE_MAX)],
+        help_text=(
+            "Whole volts, 110 to 1000. For AC enter the phase (line-to-neutral) voltage: "
+            "a 400 V three-phase connector is entered as 230 V."
+        ),
+    )
+    amperage = models.PositiveSmallIntegerField(
+        "Amperage",
+        validators=[MinValueValidator(rules.AMPERAGE_MIN), MaxValueValidator(rules.AMPERAGE_MAX)],
+        help_text="Whole amperes, 1 to 500.",
+    )
+
+    class Meta:
+        ordering = ["station", "position"]
+        verbose_name = "connector specification"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "position"],
+                name="connector_spec_position_unique",
+                violation_error_code="duplicate_position",
+            ),
+            models.CheckConstraint(condition=models.Q(position__gte=1), name="connector_spec_position_min"),
+            models.CheckConstraint(
+                condition=models.Q(voltage__gte=rules.VOLTAGE_MIN, voltage__lte=rules.VOLTAGE_MAX),
+                name="connector_spec_voltage_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amperage__gte=rules.AMPERAGE_MIN, amperage__lte=rules.AMPERAGE_MAX),
+                name="connector_spec_amperage_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(standard__in=ConnectorStandard.values),
+                name="connector_spec_standard_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(format__in=ConnectorFormat.values), name="connector_spec_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(power_type__in=PowerType.values), name="connector_spec_power_type_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.position}: {self.get_standard_display()}, {self.power_display}"
+
+    @property
+    def power_watts(self) -> int | None:
+        if self.voltage is None or self.amperage is None:
+            return None
+        return rules.power_watts(self.power_type, self.voltage, self.amperage)
+
+    @property
+    def power_display(self) -> str:
+        watts = self.power_watts
+        return "" if watts is None else rules.format_kw(watts)
+
+    @property
+    def line_voltage_warning(self) -> rules.LineVoltageWarning | None:
+        return rules.line_voltage_warning(self.power_type, self.voltage)

@@ -1,0 +1,110 @@
+"""Plain-Python rules of the domain: limits, power, the line-voltage warning, connector order and mapping.
+
+No ORM and no request here, so every caller (models, forms, the CSV import, the admin, activation)
+shares one definition and the rules can be tested without a database.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from .choices import PowerType
+
+STATION_ID_MAX_LENGTH = 48
+SECURITY_CODE_MIN_LENGTH = 4
+SECURITY_CODE_MAX_LENGTH = 64
+TEXT_MAX_LENGTH = 255
+
+VOLTAGE_MIN = 110
+VOLTAGE_MAX = 1000
+AMPERAGE_MIN = 1
+AMPERAGE_MAX = 500
+
+# Above this a three-phase voltage is almost surely line-to-line: 277 V is the highest common phase voltage.
+HIGHEST_PHASE_VOLTAGE = 277
+# Common line-to-line voltages and the nominal phase voltage that belongs to each.
+NOMINAL_PHASE_VOLTAGE = {380: 220, 400: 230, 415: 240, 480: 277, 690: 400}
+
+
+def power_watts(power_type: str, voltage: int, amperage: int) -> int:
+    """OCPI ``max_electric_power``: 3 × V × A for three-phase AC, V × A otherwise."""
+    phases = 3 if power_type == PowerType.AC_3_PHASE else 1
+    return phases * voltage * amperage
+
+
+def format_kw(watts: int) -> str:
+    """Watts as kilowatts for people: 11040 → "11.04 kW", 22000 → "22 kW"."""
+    text = f"{watts / 1000:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} kW"
+
+
+@dataclass(frozen=True)
+class LineVoltageWarning:
+    """A three-phase voltage that looks like line-to-line voltage, and the phase voltage to enter instead."""
+
+    voltage: int
+    suggested_voltage: int
+
+    code = "line_voltage"
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.voltage} V looks like line-to-line voltage. Three-phase AC is entered as phase "
+            f"(line-to-neutral) voltage: enter {self.suggested_voltage} V instead, "
+            "or the power shown on maps will be √3 times too high."
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def suggested_phase_voltage(line_voltage: int) -> int:
+    """The phase voltage belonging to a line-to-line voltage: the nominal one where known, else V ÷ √3."""
+    return NOMINAL_PHASE_VOLTAGE.get(line_voltage, round(line_voltage / math.sqrt(3)))
+
+
+def line_voltage_warning(power_type: str, voltage: int | None) -> LineVoltageWarning | None:
+    """The warning for a three-phase AC voltage above the highest common phase voltage, else None."""
+    if power_type != PowerType.AC_3_PHASE or voltage is None or voltage <= HIGHEST_PHASE_VOLTAGE:
+        return None
+    return LineVoltageWarning(voltage, suggested_phase_voltage(voltage))
+
+
+def check_positions(positions: Iterable[int]) -> None:
+    """Raise unless the positions are exactly 1..N (N ≥ 1): one per OCPP connector ID, no gaps."""
+    ordered = sorted(positions)
+    if not ordered:
+        raise ValidationError(
+            "A station needs at least one connector specification.", code="no_connector_specs"
+        )
+    expected = list(range(1, len(ordered) + 1))
+    if ordered != expected:
+        raise ValidationError(
+            "Connector specifications must be numbered 1 to %(count)d without gaps or repeats "
+            "(found %(found)s).",
+            code="positions_not_sequential",
+            params={"count": len(ordered), "found": ", ".join(map(str, ordered))},
+        )
+
+
+def specification_for_connector(connector_id: object, spec_count: int) -> int:
+    """The position of the specification that connector ``connector_id`` gets at activation.
+
+    One specification: every connector gets it. Several: connector N gets specification N. A connector
+    ID that is not a whole number from 1 to ``spec_count`` (a station not following OCPP connector
+    numbering) gets specification 1.
+    """
+    if spec_count < 1:
+        raise ValueError("a station has at least one connector specification")
+    if isinstance(connector_id, bool):
+        return 1
+    if isinstance(connector_id, int):
+        number = connector_id
+    elif isinstance(connector_id, str) and connector_id.strip().isdecimal():
+        number = int(connector_id)
+    else:
+        return 1
+    return number if 1 <= number <= spec_count else 1

@@ -1,0 +1,45 @@
+"""Reads, each scoped to what the asking user may see: the only place tenant scope is applied."""
+
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+
+from .models import ImportRecord, Station, Tenant
+
+
+def tenant_of(user) -> Tenant | None:
+    """The tenant an operator user belongs to, or None (anonymous, support staff without one)."""
+    if not user.is_authenticated:
+        return None
+    membership = getattr(user, "membership", None)
+    return membership.tenant if membership is not None else None
+
+
+def stations_visible_to(user) -> QuerySet[Station]:
+    """Every station for support staff (superusers), the own tenant's for an operator, none otherwise."""
+    if user.is_authenticated and user.is_superuser:
+        return Station.objects.all()
+    tenant = tenant_of(user)
+    if tenant is None:
+        return Station.objects.none()
+    return Station.objects.filter(tenant=tenant)
+
+
+def stations_with_station_id(station_ids, queryset: QuerySet[Station] | None = None) -> QuerySet[Station]:
+    """Stations whose Station ID equals one of ``station_ids`` case-insensitively (uses the unique index)."""
+    lowered = sorted({station_id.lower() for station_id in station_ids})
+    queryset = Station.objects.all() if queryset is None else queryset
+    return queryset.alias(station_id_lower=Lower("station_id")).filter(station_id_lower__in=lowered)
+
+
+def station_by_station_id(station_id: str, queryset: QuerySet[Station] | None = None) -> Station | None:
+    """The station with this Station ID (any case) within ``queryset`` (default: the whole platform)."""
+    return stations_with_station_id([station_id], queryset).first()
+
+
+def import_records_visible_to(user) -> QuerySet[ImportRecord]:
+    if user.is_authenticated and user.is_superuser:
+        return ImportRecord.objects.all()
+    tenant = tenant_of(user)
+    if tenant is None:
+        return ImportRecord.objects.none()
+    return ImportRecord.objects.filter(tenant=tenant)

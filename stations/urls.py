@@ -1,0 +1,12 @@
+from django.urls import path
+
+from .views import activation, upload, wizard
+
+app_name = "stations"
+
+urlpatterns = [
+    path("import/", wizard.StationImportWizardView.as_view(), name="import"),
+    path("upload/", upload.StationUploadView.as_view(), name="upload"),
+    path("upload/example-<slug:kind>.csv", upload.example_csv, name="example_csv"),
+    path("activate/", activation.StationActivateView.as_view(), name="activate"),
+]

@@ -1,0 +1,1 @@
+"""Pages of the product, one module per page family."""

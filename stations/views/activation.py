@@ -1,0 +1,5 @@
+from .coming import ComingSoonView
+
+
+class StationActivateView(ComingSoonView):
+    title = "Activate station"

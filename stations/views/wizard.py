@@ -1,0 +1,5 @@
+from .coming import ComingSoonView
+
+
+class StationImportWizardView(ComingSoonView):
+    title = "Import station"

@@ -1,0 +1,210 @@
+"""Every field rule at its boundaries, and every constraint enforced by the database itself."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from stations.choices import ConnectorFormat, ConnectorStandard, PowerType
+from stations.models import ConnectorSpec, Station
+from tests.factories import make_station, spec_data, station_data
+
+pytestmark = pytest.mark.django_db
+
+
+def station_errors(tenant, **overrides) -> dict:
+    station = Station(tenant=tenant, **station_data(**overrides))
+    try:
+        station.full_clean()
+    except ValidationError as error:
+        return {field: [e.code for e in errors] for field, errors in error.error_dict.items()}
+    return {}
+
+
+@pytest.mark.parametrize(
+    "station_id",
+    [
+        pytest.param("A", id="length-1"),
+        pytest.param("S" * 48, id="length-48"),
+        pytest.param("aZ09*-_=:+|@.", id="every-allowed-character"),
+    ],
+)
+def test_accepts_station_id(tenant, station_id):
+    assert station_errors(tenant, station_id=station_id) == {}
+
+
+@pytest.mark.parametrize(
+    ("station_id", "code"),
+    [
+        pytest.param("", "blank", id="empty"),
+        pytest.param("S" * 49, "max_length", id="length-49"),
+        pytest.param("ST 1", "invalid_station_id", id="space"),
+        pytest.param("ST/1", "invalid_station_id", id="slash"),
+        pytest.param("ST#1", "invalid_station_id", id="hash"),
+        pytest.param("STé1", "invalid_station_id", id="non-ascii"),
+    ],
+)
+def test_rejects_station_id(tenant, station_id, code):
+    assert code in station_errors(tenant, station_id=station_id)["station_id"]
+
+
+@pytest.mark.parametrize(
+    ("security_code", "codes"),
+    [
+        pytest.param("abc", ["min_length"], id="length-3"),
+        pytest.param("abcd", [], id="length-4"),
+        pytest.param("x" * 64, [], id="length-64"),
+        pytest.param("x" * 65, ["max_length"], id="length-65"),
+        pytest.param("ab cd", ["whitespace"], id="inner-space"),
+    ],
+)
+def test_security_code_rules(tenant, security_code, codes):
+    assert station_errors(tenant, security_code=security_code).get("security_code", []) == codes
+
+
+@pytest.mark.parametrize(
+    ("serial", "codes"),
+    [
+        pytest.param("", [], id="optional"),
+        pytest.param("x" * 255, [], id="length-255"),
+        pytest.param("x" * 256, ["max_length"], id="length-256"),
+        pytest.param("AB 12", ["whitespace"], id="space"),
+        pytest.param("AB\t12", ["whitespace"], id="tab"),
+    ],
+)
+def test_serial_number_rules(tenant, serial, codes):
+    assert station_errors(tenant, serial_number=serial).get("serial_number", []) == codes
+
+
+def test_strips_whitespace_before_checking(tenant):
+    station = Station(
+        tenant=tenant,
+        **station_data(
+            station_id="  ST9  ", security_code=" abcd ", serial_number=" SN1 ", manufacturer=" Alfen "
+        ),
+    )
+    station.full_clean()
+    assert (station.station_id, station.security_code, station.serial_number, station.manufacturer) == (
+        "ST9",
+        "abcd",
+        "SN1",
+        "Alfen",
+    )
+
+
+def test_requires_manufacturer(tenant):
+    assert station_errors(tenant, manufacturer="   ")["manufacturer"] == ["blank"]
+
+
+def test_rejects_station_without_wifi_or_gsm(tenant):
+    assert station_errors(tenant, wifi_supported=False, gsm_supported=False) == {
+        "wifi_supported": ["no_connectivity"]
+    }
+
+
+@pytest.mark.parametrize(("wifi", "gsm"), [(True, False), (False, True), (True, True)])
+def test_accepts_wifi_or_gsm(tenant, wifi, gsm):
+    assert station_errors(tenant, wifi_supported=wifi, gsm_supported=gsm) == {}
+
+
+def test_duplicate_station_id_is_a_field_error_in_any_case(tenant, other_tenant):
+    make_station(tenant, station_id="ST1")
+    assert station_errors(other_tenant, station_id="st1") == {"station_id": ["duplicate_station_id"]}
+
+
+def spec_errors(**overrides) -> dict:
+    spec = ConnectorSpec(position=1, **spec_data(**overrides))
+    try:
+        spec.full_clean(exclude=["station"])
+    except ValidationError as error:
+        return {field: [e.code for e in errors] for field, errors in error.error_dict.items()}
+    return {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "codes"),
+    [
+        pytest.param("voltage", 109, ["min_value"], id="voltage-109"),
+        pytest.param("voltage", 110, [], id="voltage-110"),
+        pytest.param("voltage", 1000, [], id="voltage-1000"),
+        pytest.param("voltage", 1001, ["max_value"], id="voltage-1001"),
+        pytest.param("amperage", 0, ["min_value"], id="amperage-0"),
+        pytest.param("amperage", 1, [], id="amperage-1"),
+        pytest.param("amperage", 500, [], id="amperage-500"),
+        pytest.param("amperage", 501, ["max_value"], id="amperage-501"),
+        pytest.param("standard", "TYPE2", ["invalid_choice"], id="unknown-standard"),
+        pytest.param("format", "PLUG", ["invalid_choice"], id="unknown-format"),
+        pytest.param("power_type", "AC", ["invalid_choice"], id="unknown-power-type"),
+    ],
+)
+def test_connector_spec_rules(field, value, codes):
+    assert spec_errors(**{field: value}).get(field, []) == codes
+
+
+def test_connector_standard_is_the_whole_ocpi_list():
+    assert len(ConnectorStandard.values) == 40
+    assert {
+        "IEC_62196_T2",
+        "IEC_62196_T2_COMBO",
+        "CHADEMO",
+        "DOMESTIC_F",
+        "IEC_60309_2_single_16",
+        "PANTOGRAPH_TOP_DOWN",
+        "TESLA_S",
+        "NEMA_14_50",
+        "GBT_DC",
+        "CHAOJI",
+    } <= set(ConnectorStandard.values)
+    assert ConnectorStandard.IEC_62196_T2.label == "Type 2 (IEC 62196-2)"
+    assert dict(ConnectorFormat.choices) == {"CABLE": "Cable", "SOCKET": "Socket"}
+    assert dict(PowerType.choices) == {
+        "AC_1_PHASE": "Single-phase AC",
+        "AC_3_PHASE": "Three-phase AC",
+        "DC": "DC",
+    }
+
+
+def test_connector_spec_power_and_warning():
+    spec = ConnectorSpec(**spec_data(voltage=400, amperage=16))
+    assert spec.power_watts == 19_200
+    assert spec.power_display == "19.2 kW"
+    assert spec.line_voltage_warning.suggested_voltage == 230
+
+
+# The database itself enforces these, whatever code writes (no full_clean on this path).
+
+
+def test_database_rejects_same_station_id_in_other_case(tenant, other_tenant):
+    Station.objects.create(tenant=tenant, **station_data(station_id="ST1"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Station.objects.create(tenant=other_tenant, **station_data(station_id="st1"))
+
+
+def test_database_rejects_station_without_connectivity(tenant):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Station.objects.create(tenant=tenant, **station_data(wifi_supported=False, gsm_supported=False))
+
+
+def test_database_rejects_duplicate_position(tenant):
+    station = make_station(tenant)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ConnectorSpec.objects.create(station=station, position=1, **spec_data())
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"voltage": 109}, id="voltage-109"),
+        pytest.param({"voltage": 1001}, id="voltage-1001"),
+        pytest.param({"amperage": 0}, id="amperage-0"),
+        pytest.param({"amperage": 501}, id="amperage-501"),
+        pytest.param({"position": 0}, id="position-0"),
+        pytest.param({"standard": "TYPE2"}, id="standard"),
+        pytest.param({"format": "PLUG"}, id="format"),
+        pytest.param({"power_type": "AC"}, id="power-type"),
+    ],
+)
+def test_database_rejects_out_of_range_spec(tenant, overrides):
+    station = make_station(tenant)
+    values = {"position": 2, **spec_data(), **overrides}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ConnectorSpec.objects.create(station=station, **values)
