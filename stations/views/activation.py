@@ -46,8 +46,10 @@ class StationActivateView(LoginRequiredMixin, FormView):
             )
         except ValidationError as error:
             form.add_error(None, error)
-            status = 429 if error.code == "too_many_attempts" else 400
-            return self.render_to_response(self.get_context_data(form=form), status=status)
+            throttled = error.code == "too_many_attempts"
+            return self.render_to_response(
+                self.get_context_data(form=form, throttled=throttled), status=429 if throttled else 400
+            )
         return redirect("stations:activated", pk=station.pk)
 
     def form_invalid(self, form):
@@ -81,7 +83,7 @@ def connector_mapping(specs: list[ConnectorSpec]) -> list[MappingRow]:
     ]
     # Any ID outside 1..N (here the first one past N stands for them all) falls back to specification 1.
     fallback = by_position[rules.specification_for_connector(count + 1, count)]
-    rows.append(MappingRow(f"Any other connector ID (not 1–{count})", fallback, fallback=True))
+    rows.append(MappingRow(f"Any other ID (not 1–{count})", fallback, fallback=True))
     return rows
 
 
