@@ -28,8 +28,6 @@ WINDOW_START = datetime.fromtimestamp(1_800_000_000 // WINDOW * WINDOW, tz=UTC)
 @pytest.fixture(autouse=True)
 def clear_cache(request):
     # The cache table is not part of a test's flush: counters would leak from one test into the next.
-    # (Database access comes from the django_db marker; requesting transactional_db here would break
-    # serialized_rollback.)
     if request.node.get_closest_marker("django_db") is None:
         yield
         return
@@ -450,8 +448,7 @@ def override_under_lock(pk, *, locked=None, hold=0.0):
     return seen, time.monotonic()
 
 
-# serialized_rollback: the flush after a transactional test drops the Operators group of the data migration.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_activation_waits_for_an_override_holding_the_row(row_locks, tenant, operator, sarah):
     station = make_station(tenant, operator)
     locked = threading.Event()
@@ -476,8 +473,7 @@ def test_activation_waits_for_an_override_holding_the_row(row_locks, tenant, ope
     )
 
 
-# serialized_rollback: the flush after a transactional test drops the Operators group of the data migration.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_override_waits_for_an_activation_holding_the_row(row_locks, tenant, operator, sarah):
     station = make_station(tenant, operator)
     locked = threading.Event()
@@ -505,8 +501,7 @@ def test_override_waits_for_an_activation_holding_the_row(row_locks, tenant, ope
     )
 
 
-# serialized_rollback: the flush after a transactional test drops the Operators group of the data migration.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_activations_give_exactly_one_owner(row_locks, tenant, operator, sarah, john):
     station = make_station(tenant, operator)
 

@@ -1,31 +1,13 @@
 """Activation in a real browser: a mistyped Station ID, the right one, the mapping, the dashboards."""
 
-import importlib
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
 from playwright.sync_api import expect
 
 from tests import factories
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def operators_group():
-    """The Operators group of the data migration, which the flush after a transactional test deletes.
-
-    ``serialized_rollback`` cannot bring it back here: under Playwright's event loop Django hands out
-    another connection object, without the serialized contents. So run the migration's own function.
-    """
-    if not Group.objects.filter(name="Operators").exists():
-        migration = importlib.import_module("stations.migrations.0002_operators_group")
-        state = MigrationLoader(connection).project_state(("stations", "0002_operators_group"))
-        migration.create_operators_group(state.apps, None)
 
 
 @pytest.fixture(autouse=True)
