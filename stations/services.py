@@ -1,5 +1,6 @@
 """Writes: each inside one transaction, ``full_clean()`` before saving."""
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 
@@ -116,6 +117,13 @@ TOO_MANY_ATTEMPTS_MESSAGE = "Too many attempts, try again later (in at most %(mi
 _NO_STATION_CODE = "\x00" * 64
 
 
+def _codes_match(given: str, expected: str) -> bool:
+    """Constant-time comparison of digests: equal lengths, so not even a code's length leaks."""
+    return constant_time_compare(
+        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
+    )
+
+
 def station_activate(*, user, station_id: str, security_code: str, client_address: str | None, now=None):
     """Activate the station with ``station_id`` (any case) for ``user`` if ``security_code`` matches.
 
@@ -137,7 +145,7 @@ def station_activate(*, user, station_id: str, security_code: str, client_addres
                 params={"minutes": math.ceil(throttling.window_seconds() / 60)},
             )
         expected = station.security_code if station is not None else _NO_STATION_CODE
-        if constant_time_compare(security_code, expected) and station is not None:
+        if _codes_match(security_code, expected) and station is not None:
             if station.is_active:
                 raise ValidationError(
                     ALREADY_ACTIVATED_MESSAGE,
