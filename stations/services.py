@@ -1,7 +1,6 @@
 """Writes: each inside one transaction, ``full_clean()`` before saving."""
 
 import hashlib
-import math
 from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
@@ -142,7 +141,7 @@ def station_activate(*, user, station_id: str, security_code: str, client_addres
             raise ValidationError(
                 TOO_MANY_ATTEMPTS_MESSAGE,
                 code="too_many_attempts",
-                params={"minutes": math.ceil(throttling.window_seconds() / 60)},
+                params={"minutes": throttling.window_minutes()},
             )
         expected = station.security_code if station is not None else _NO_STATION_CODE
         if _codes_match(security_code, expected) and station is not None:

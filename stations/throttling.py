@@ -6,6 +6,7 @@ kept in process memory, so every app server sharing the database shares the coun
 """
 
 import hashlib
+import math
 from datetime import datetime
 
 from django.conf import settings
@@ -18,6 +19,11 @@ UNKNOWN_ADDRESS = "unknown"
 
 def window_seconds() -> int:
     return settings.ACTIVATION_ATTEMPT_WINDOW_SECONDS
+
+
+def window_minutes() -> int:
+    """The window in whole minutes, rounded up: how long a refused client waits at most."""
+    return math.ceil(window_seconds() / 60)
 
 
 def max_failed_attempts() -> int:

@@ -1,6 +1,5 @@
 """Activation (SPEC §6): a signed-in account activates a station with its Station ID and security code."""
 
-import math
 from dataclasses import dataclass
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -32,7 +31,7 @@ class StationActivateView(LoginRequiredMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             max_attempts=throttling.max_failed_attempts(),
-            window_minutes=math.ceil(throttling.window_seconds() / 60),
+            window_minutes=throttling.window_minutes(),
             **kwargs,
         )
 
