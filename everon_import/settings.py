@@ -125,6 +125,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "django_cache",
+        # The default (300) would let a flood of new counters cull the activation throttle's counters.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
+from .choices import StationStatus
 from .models import ImportRecord, Station, Tenant
 
 
@@ -43,3 +44,20 @@ def import_records_visible_to(user) -> QuerySet[ImportRecord]:
     if tenant is None:
         return ImportRecord.objects.none()
     return ImportRecord.objects.filter(tenant=tenant)
+
+
+def stations_activated_by(user) -> QuerySet[Station]:
+    """The active stations ``user`` activated (and so owns), of any tenant, most recently activated first."""
+    if not user.is_authenticated:
+        return Station.objects.none()
+    return Station.objects.filter(activated_by=user, status=StationStatus.ACTIVE).order_by("-activated_at")
+
+
+def active_stations_visible_to(user) -> QuerySet[Station]:
+    """The active stations ``user`` may see, with their owners, most recently activated first."""
+    return (
+        stations_visible_to(user)
+        .filter(status=StationStatus.ACTIVE)
+        .select_related("activated_by")
+        .order_by("-activated_at", "station_id")
+    )

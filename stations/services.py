@@ -1,13 +1,17 @@
 """Writes: each inside one transaction, ``full_clean()`` before saving."""
 
+import hashlib
 from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
-from . import rules
-from .choices import ImportSource
+from . import rules, throttling
+from .choices import ImportSource, StationStatus
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, ImportRecord, Station, Tenant
+from .selectors import station_by_station_id
 
 
 def duplicate_station_id_error() -> ValidationError:
@@ -100,3 +104,59 @@ def station_import(
 
 def _count(error: ValidationError) -> int:
     return len(error.messages)
+
+
+# Activation (SPEC §6) ------------------------------------------------------------------------------------
+
+# One answer whether the Station ID is unknown or the code is wrong: it must not tell which.
+ACTIVATION_MISMATCH_MESSAGE = "Station ID and security code do not match. Check both and try again."
+ALREADY_ACTIVATED_MESSAGE = "Station %(station_id)s is already activated."
+TOO_MANY_ATTEMPTS_MESSAGE = "Too many attempts, try again later (in at most %(minutes)d minutes)."
+# Compared against when no station has the ID, so that an unknown ID costs the same as a wrong code.
+_NO_STATION_CODE = "\x00" * 64
+
+
+def _codes_match(given: str, expected: str) -> bool:
+    """Constant-time comparison of digests: equal lengths, so not even a code's length leaks."""
+    return constant_time_compare(
+        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
+    )
+
+
+def station_activate(*, user, station_id: str, security_code: str, client_address: str | None, now=None):
+    """Activate the station with ``station_id`` (any case) for ``user`` if ``security_code`` matches.
+
+    Raises ``ValidationError``: ``too_many_attempts`` once the Station ID or the client address used up its
+    failed attempts in the current window (the code is not checked then), ``activation_mismatch`` for an
+    unknown Station ID and for a wrong code alike, ``already_activated`` for an active station whose code
+    matches. The station row is locked (``select_for_update``) for the whole check-and-write, so
+    activations, and imports overriding the station that lock it the same way, take turns.
+    """
+    now = now or timezone.now()
+    station_id = station_id.strip()
+    security_code = security_code.strip()
+    with transaction.atomic():
+        station = station_by_station_id(station_id, Station.objects.select_for_update())
+        if throttling.attempts_exhausted(station_id, client_address, now=now):
+            raise ValidationError(
+                TOO_MANY_ATTEMPTS_MESSAGE,
+                code="too_many_attempts",
+                params={"minutes": throttling.window_minutes()},
+            )
+        expected = station.security_code if station is not None else _NO_STATION_CODE
+        if _codes_match(security_code, expected) and station is not None:
+            if station.is_active:
+                raise ValidationError(
+                    ALREADY_ACTIVATED_MESSAGE,
+                    code="already_activated",
+                    params={"station_id": station.station_id},
+                )
+            station.status = StationStatus.ACTIVE
+            station.activated_at = now
+            station.activated_by = user
+            station.full_clean()
+            station.save(update_fields=["status", "activated_at", "activated_by", "updated_at"])
+            return station
+        # Counted inside the transaction: for a known station the row lock makes check-and-count atomic.
+        throttling.failure_record(station_id, client_address, now=now)
+    raise ValidationError(ACTIVATION_MISMATCH_MESSAGE, code="activation_mismatch")

@@ -9,4 +9,5 @@ urlpatterns = [
     path("upload/", upload.StationUploadView.as_view(), name="upload"),
     path("upload/example-<slug:kind>.csv", upload.example_csv, name="example_csv"),
     path("activate/", activation.StationActivateView.as_view(), name="activate"),
+    path("activate/<int:pk>/", activation.StationActivatedView.as_view(), name="activated"),
 ]

@@ -1,5 +1,100 @@
-from .coming import ComingSoonView
+"""Activation (SPEC §6): a signed-in account activates a station with its Station ID and security code."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.views.generic import DetailView, FormView
+
+from .. import rules, services, throttling
+from ..activation_forms import StationActivationForm
+from ..models import ConnectorSpec
+from ..selectors import stations_activated_by
 
 
-class StationActivateView(ComingSoonView):
-    title = "Activate station"
+def client_address(request) -> str:
+    """The address failed attempts are counted against: the peer of the WSGI server.
+
+    X-Forwarded-For is not trusted (any client can send it); behind a proxy, make the proxy's client
+    address reach the app as REMOTE_ADDR (README, "Station activation").
+    """
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class StationActivateView(LoginRequiredMixin, FormView):
+    """Station ID and security code in; on success the station is the user's and the mapping is shown."""
+
+    template_name = "stations/activate.html"
+    form_class = StationActivationForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            max_attempts=throttling.max_failed_attempts(),
+            window_minutes=throttling.window_minutes(),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            station = services.station_activate(
+                user=self.request.user,
+                station_id=form.cleaned_data["station_id"],
+                security_code=form.cleaned_data["security_code"],
+                client_address=client_address(self.request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            throttled = error.code == "too_many_attempts"
+            return self.render_to_response(
+                self.get_context_data(form=form, throttled=throttled), status=429 if throttled else 400
+            )
+        return redirect("stations:activated", pk=station.pk)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One line of the connector mapping: which connector IDs get which specification."""
+
+    connectors: str
+    spec: ConnectorSpec
+    # The row standing for every connector ID outside 1..N.
+    fallback: bool = False
+
+
+def connector_mapping(specs: list[ConnectorSpec]) -> list[MappingRow]:
+    """The connector mapping of SPEC §1 for a station's specifications (in position order), as table rows.
+
+    Each row asks ``rules.specification_for_connector``, so the page shows what the rule decides.
+    """
+    count = len(specs)
+    by_position = {spec.position: spec for spec in specs}
+    if count == 1:
+        return [MappingRow("Every connector", by_position[rules.specification_for_connector(1, 1)])]
+    rows = [
+        MappingRow(
+            f"Connector {connector_id}", by_position[rules.specification_for_connector(connector_id, count)]
+        )
+        for connector_id in range(1, count + 1)
+    ]
+    # Any ID outside 1..N (here the first one past N stands for them all) falls back to specification 1.
+    fallback = by_position[rules.specification_for_connector(count + 1, count)]
+    rows.append(MappingRow(f"Any other ID (not 1–{count})", fallback, fallback=True))
+    return rows
+
+
+class StationActivatedView(LoginRequiredMixin, DetailView):
+    """The result page of an activation, for its owner: the station and the connector mapping now applying."""
+
+    template_name = "stations/activated.html"
+    context_object_name = "station"
+
+    def get_queryset(self):
+        return stations_activated_by(self.request.user).select_related("activated_by")
+
+    def get_context_data(self, **kwargs):
+        specs = list(self.object.connector_specs.order_by("position"))
+        return super().get_context_data(specs=specs, mapping=connector_mapping(specs), **kwargs)
