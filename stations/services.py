@@ -1,12 +1,16 @@
 """Writes: each inside one transaction, ``full_clean()`` before saving."""
 
+import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from . import rules
-from .choices import ImportSource
+# The plan types of the CSV engine (which itself only reads): the write below takes its plan.
+from . import csv_import, rules
+from .choices import ImportSource, StationStatus
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, ImportRecord, Station, Tenant
 
 
@@ -100,3 +104,240 @@ def station_import(
 
 def _count(error: ValidationError) -> int:
     return len(error.messages)
+
+
+# CSV bulk import ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class StationsImportResult:
+    """What ``stations_import`` did (or, for Check only, would do), with the attempt's record."""
+
+    plan: csv_import.ImportPlan
+    record: ImportRecord
+    errors: list = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def stations_created(self) -> int:
+        return self.plan.stations_created if self.ok else 0
+
+    @property
+    def stations_overridden(self) -> int:
+        return self.plan.stations_overridden if self.ok else 0
+
+    @property
+    def connector_specs(self) -> int:
+        return self.plan.connector_specs if self.ok else 0
+
+    @property
+    def warnings(self) -> list:
+        return self.plan.warnings
+
+
+class _ImportLost(Exception):
+    """The database changed between reading the file and writing it (another import, an activation)."""
+
+    def __init__(self, error):
+        super().__init__(error.message)
+        self.error = error
+
+
+_STATION_DETAILS = (
+    "station_id",
+    "security_code",
+    "manufacturer",
+    "article_number",
+    "serial_number",
+    "wifi_supported",
+    "gsm_supported",
+)
+_SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage")
+
+
+def stations_import(
+    *, tenant: Tenant, user, plan, source: str, file_name: str = "", dry_run: bool = False
+) -> StationsImportResult:
+    """Write a checked CSV plan all or nothing, in one transaction and a fixed number of queries.
+
+    New stations are inserted in one statement (the case-insensitive unique index refuses any that
+    another import created meanwhile), overridden ones are locked, their details replaced and their
+    specifications deleted and inserted anew. Check only (``dry_run``) and a plan with errors write
+    nothing but the import record, which every attempt leaves.
+    """
+    base = {
+        "tenant": tenant,
+        "user": user,
+        "source": source,
+        "file_name": file_name[:255],
+        "dry_run": dry_run,
+        "row_count": plan.row_count,
+    }
+    if dry_run or not plan.ok:
+        record = import_record_create(
+            **base,
+            succeeded=plan.ok,
+            error_count=len(plan.errors),
+            stations_created=plan.stations_created if plan.ok else 0,
+            stations_overridden=plan.stations_overridden if plan.ok else 0,
+            connector_specs=plan.connector_specs if plan.ok else 0,
+        )
+        return StationsImportResult(plan, record, list(plan.errors), dry_run)
+    try:
+        with transaction.atomic():
+            record = import_record_create(
+                **base,
+                succeeded=True,
+                stations_created=plan.stations_created,
+                stations_overridden=plan.stations_overridden,
+                connector_specs=plan.connector_specs,
+            )
+            _plan_write(tenant, record, plan)
+    except _ImportLost as lost:
+        record = import_record_create(**base, error_count=1)
+        return StationsImportResult(plan, record, [lost.error], dry_run)
+    return StationsImportResult(plan, record, [], dry_run)
+
+
+def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # One order for every import, so that two imports never wait on each other's rows crosswise.
+    overrides = sorted(
+        (s for s in plan.stations if s.action == csv_import.OVERRIDE), key=lambda s: s.existing_pk
+    )
+    creates = sorted(
+        (s for s in plan.stations if s.action == csv_import.CREATE), key=lambda s: s.station_id.lower()
+    )
+    owners = []
+    if overrides:
+        pks = [s.existing_pk for s in overrides]
+        locked = dict(
+            Station.objects.select_for_update()
+            .filter(pk__in=pks, tenant=tenant)
+            .order_by("pk")
+            .values_list("pk", "status")
+        )
+        changed = [s.station_id for s in overrides if locked.get(s.existing_pk) != StationStatus.INACTIVE]
+        if changed:
+            raise _ImportLost(_lost_error("station_changed", changed))
+        # Specifications are replaced, not appended: the file holds the station's whole list.
+        ConnectorSpec.objects.filter(station_id__in=pks).delete()
+        _bulk_update(
+            Station,
+            ["id", *_STATION_DETAILS],
+            [[s.existing_pk, *_details(s.station)] for s in overrides],
+            {"last_import": record.pk, "updated_at": now},
+        )
+        owners += [(s.existing_pk, s) for s in overrides]
+    if creates:
+        try:
+            inserted = _bulk_insert(
+                Station,
+                ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at"],
+                [
+                    [tenant.pk, *_details(s.station), StationStatus.INACTIVE, record.pk, now, now]
+                    for s in creates
+                ],
+                returning=["id", "station_id"],
+            )
+        except IntegrityError:
+            # The unique index saw a Station ID that another import wrote after this file was checked.
+            raise _ImportLost(_lost_error("duplicate_station_id", [s.station_id for s in creates])) from None
+        pk_by_id = {station_id.lower(): pk for pk, station_id in inserted}
+        owners += [(pk_by_id[s.station_id.lower()], s) for s in creates]
+    _bulk_insert(
+        ConnectorSpec,
+        ["station", "position", *_SPEC_FIELDS],
+        [
+            [pk, spec["position"], *(spec[name] for name in _SPEC_FIELDS)]
+            for pk, s in owners
+            for spec in s.specs
+        ],
+    )
+
+
+def _details(values: Mapping) -> list:
+    return [values[name] for name in _STATION_DETAILS]
+
+
+def _columns(model, names: Sequence[str]) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(model._meta.get_field(name).column) for name in names)
+
+
+def _bulk_insert(model, names: Sequence[str], rows: list[list], returning: Sequence[str] = ()) -> list:
+    """INSERT every row in one statement; rows hold values already checked by the model fields.
+
+    ``bulk_create`` would build and compile a model instance per row, which costs more than parsing and
+    validating the whole file; the values here went through each field's ``clean()`` in the plan.
+    """
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    head = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({_columns(model, names)}) VALUES "
+    tail = f" RETURNING {_columns(model, returning)}" if returning else ""
+    result = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, len(names)):
+            cursor.execute(
+                head + ", ".join([placeholders] * len(chunk)) + tail,
+                [value for row in chunk for value in row],
+            )
+            if returning:
+                result += cursor.fetchall()
+    return result
+
+
+def _chunks(rows: list[list], width: int, extra: int = 0):
+    """The rows in as few statements as the database allows: one, unless SQLite was built with a low limit.
+
+    (Django 5.2 assumes SQLite's historical 999 variables; current builds allow 250,000.)
+    """
+    limit = None
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    size = max(1, (limit - extra) // width) if limit else max(1, len(rows))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _bulk_update(model, names: Sequence[str], rows: list[list], same: Mapping) -> None:
+    """UPDATE every row in one statement from a VALUES list (``names[0]`` is the key).
+
+    ``bulk_update`` writes a CASE with one branch per row, which SQLite evaluates for every row: minutes
+    for a few thousand stations. VALUES columns are called column1, column2… in SQLite and PostgreSQL.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    assignments = [
+        f"{quote(model._meta.get_field(name).column)} = v.column{index}"
+        for index, name in enumerate(names[1:], start=2)
+    ]
+    assignments += [f"{quote(model._meta.get_field(name).column)} = %s" for name in same]
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    key = quote(model._meta.get_field(names[0]).column)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, len(names), extra=len(same)):
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(assignments)} "
+                f"FROM (VALUES {', '.join([placeholders] * len(chunk))}) AS v "
+                f"WHERE {table}.{key} = v.column1",
+                [*same.values(), *(value for row in chunk for value in row)],
+            )
+
+
+def _lost_error(code: str, station_ids: list[str]):
+    if code == "station_changed":
+        message = (
+            "Nothing was imported: while this file was being imported, some of its stations were "
+            "activated or changed by someone else. Upload the file again to see which."
+        )
+    else:
+        message = (
+            "Nothing was imported: another import created stations with some of these Station IDs "
+            "while this file was being imported. Upload the file again to see which."
+        )
+    return csv_import.RowError(None, "Station ID", code, message, ", ".join(station_ids[:5]))
