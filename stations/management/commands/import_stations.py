@@ -60,7 +60,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Check only, nothing written: {plan.stations_created:,} stations would be created, "
+                    f"Check only, nothing written: {_stations(plan.stations_created)} would be created, "
                     f"{plan.stations_overridden:,} overridden, with {plan.connector_specs:,} connector "
                     "specifications."
                 )
@@ -68,10 +68,14 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Imported: {result.stations_created:,} stations created, {result.stations_overridden:,} "
+                    f"Imported: {_stations(result.stations_created)} created, {result.stations_overridden:,} "
                     f"overridden, {result.connector_specs:,} connector specifications."
                 )
             )
+
+
+def _stations(count: int) -> str:
+    return f"{count:,} station" + ("" if count == 1 else "s")
 
 
 def _errors(count: int) -> str:
