@@ -94,6 +94,10 @@ class StationPlan:
         return [str(error) for error in self.errors]
 
     @property
+    def rows_text(self) -> str:
+        return f"row {self.rows}" if self.first_row == self.last_row else f"rows {self.rows}"
+
+    @property
     def rows(self) -> str:
         return str(self.first_row) if self.first_row == self.last_row else f"{self.first_row}–{self.last_row}"
 
@@ -362,7 +366,7 @@ class _Reader:
                 earlier = groups[key]
                 if earlier.station_id == station_id:
                     message = (
-                        f"Station {station_id} already has rows {earlier.rows}: a station's rows must "
+                        f"Station {station_id} already has {earlier.rows_text}: a station's rows must "
                         "follow each other. Is there a typo in a Station ID?"
                     )
                     code = "rows_not_consecutive"

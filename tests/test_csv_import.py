@@ -1,7 +1,10 @@
 """The CSV import engine (``csv_import.parse``) and its write service (``services.stations_import``)."""
 
+import threading
+
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from stations import csv_import, services
@@ -501,3 +504,76 @@ def test_errors_csv_lists_row_column_value_message(tenant):
     assert lines[0] == "Row;Column;Value;Message"
     assert lines[1] == "2;Voltage;'=1+1;Expected a whole number."
     assert lines[2] == "3;Format;;A value is required in this column."
+
+
+def _import_at_once(tenant, plans):
+    """Run ``stations_import`` for every plan in its own thread and connection, released together."""
+    barrier = threading.Barrier(len(plans))
+    results = [None] * len(plans)
+
+    def work(index, plan):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = services.stations_import(
+                tenant=tenant, user=None, plan=plan, source=ImportSource.COMMAND
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i, plan)) for i, plan in enumerate(plans)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _assert_whole_stations():
+    lowered = [s.lower() for s in Station.objects.values_list("station_id", flat=True)]
+    assert len(lowered) == len(set(lowered)), "duplicate Station IDs"
+    for station in Station.objects.prefetch_related("connector_specs"):
+        positions = [spec.position for spec in station.connector_specs.all()]
+        assert sorted(positions) == list(range(1, len(positions) + 1)), station.station_id
+        assert positions, f"{station.station_id} has no specifications"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_overlapping_imports_at_once(tenant):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises whole write transactions, so nothing overlaps")
+    first = csv_bytes(*(r for n in range(0, 300) for r in station_rows(f"OV-{n}", 1 + n % 3)))
+    second = csv_bytes(*(r for n in range(150, 450) for r in station_rows(f"ov-{n}", 1 + n % 2)))
+    plans = [csv_import.parse(data, tenant=tenant) for data in (first, second)]
+    assert all(plan.ok for plan in plans)
+
+    results = _import_at_once(tenant, plans)
+
+    assert sorted(r.ok for r in results) == [False, True]
+    winner, loser = sorted(results, key=lambda r: not r.ok)
+    [error] = loser.errors
+    assert error.code == "duplicate_station_id"
+    assert error.message.startswith("Nothing was imported: another import created stations")
+    assert Station.objects.count() == len(winner.plan.stations) == 300
+    assert ConnectorSpec.objects.count() == winner.connector_specs
+    _assert_whole_stations()
+    assert sorted(ImportRecord.objects.values_list("succeeded", flat=True)) == [False, True]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_overrides_of_the_same_stations_at_once_never_double_specifications(tenant):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises whole write transactions, so nothing overlaps")
+    run(csv_bytes(*(row(Station_ID=f"SAME-{n}") for n in range(200))), tenant)
+    data = [csv_bytes(*(r for n in range(200) for r in station_rows(f"SAME-{n}", count))) for count in (2, 3)]
+    plans = [csv_import.parse(d, tenant=tenant) for d in data]
+    assert all(plan.stations_overridden == 200 for plan in plans)
+
+    results = _import_at_once(tenant, plans)
+
+    assert all(r.ok for r in results), [r.errors for r in results]
+    assert Station.objects.count() == 200
+    counts = set(Station.objects.annotate(n=Count("connector_specs")).values_list("n", flat=True))
+    # One import's whole list on every station, never both appended.
+    assert len(counts) == 1
+    assert counts <= {2, 3}
+    _assert_whole_stations()
