@@ -340,6 +340,7 @@ class _Reader:
         self.spec_columns = [(c, i) for c, i in self.indexed if c.part == "spec"]
         self.id_index = fields[_STATION_ID.field]
         self.cache: dict[tuple[str, str], tuple[object, list[ValidationError]]] = {}
+        self.spec_cache: dict[tuple[str, ...], tuple] = {}
         self.connectivity_cache: dict[tuple[bool, bool], list[ValidationError]] = {}
 
     def read(self, rows):
@@ -425,32 +426,46 @@ class _Reader:
         self.spec_row(station, row, cells)
 
     def spec_row(self, station: StationPlan, row: int, cells: list[str], keep: bool = True):
-        spec = {}
-        for column, index in self.spec_columns:
-            cleaned = self.clean(station, row, column, cells[index].strip())
-            if cleaned is not _INVALID:
-                spec[column.field] = cleaned
-        warning = rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
+        # Connector rows repeat a handful of combinations: judge each combination once.
+        raw = tuple(cells[index] for _column, index in self.spec_columns)
+        verdict = self.spec_cache.get(raw)
+        if verdict is None:
+            verdict = self.spec_cache[raw] = self.judge_spec(raw)
+        spec, errors, warning = verdict
+        for header, code, message, value in errors:
+            self.error(station, row, header, code, message, value)
         if warning is not None:
             item = RowError(row, "Voltage", warning.code, warning.message, str(spec["voltage"]))
             station.warnings.append(item)
             self.plan.warnings.append(item)
         if keep:
-            spec["position"] = len(station.specs) + 1
-            station.specs.append(spec)
+            station.specs.append({**spec, "position": len(station.specs) + 1})
+
+    def judge_spec(self, raw: tuple[str, ...]):
+        spec, errors = {}, []
+        for (column, _index), cell in zip(self.spec_columns, raw, strict=True):
+            value = cell.strip()
+            cleaned, cell_errors = self.verdict(column, value)
+            errors += [(column.header, error.code, _text(error), value) for error in cell_errors]
+            if not cell_errors:
+                spec[column.field] = cleaned
+        return spec, errors, rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
 
     # cells
 
     def clean(self, station: StationPlan, row: int, column: Column, value: str):
         """The field value of a stripped cell, or _INVALID after recording its errors."""
+        cleaned, errors = self.verdict(column, value)
+        for error in errors:
+            self.error(station, row, column.header, error.code, _text(error), value)
+        return _INVALID if errors else cleaned
+
+    def verdict(self, column: Column, value: str) -> tuple[object, list[ValidationError]]:
         key = (column.field, value)
         verdict = self.cache.get(key)
         if verdict is None:
             verdict = self.cache[key] = self._clean(column, value)
-        cleaned, errors = verdict
-        for error in errors:
-            self.error(station, row, column.header, error.code, _text(error), value)
-        return _INVALID if errors else cleaned
+        return verdict
 
     @staticmethod
     def _clean(column: Column, value: str) -> tuple[object, list[ValidationError]]:

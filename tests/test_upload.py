@@ -159,7 +159,8 @@ def test_file_over_the_limit_is_refused_before_it_is_read(operator_client, setti
     assert [e.code for e in response.context["result"].errors] == ["file_too_large"]
     assert "the limit is" in response.content.decode()
     assert not Station.objects.exists()
-    assert ImportRecord.objects.get().succeeded is False
+    record = ImportRecord.objects.get()
+    assert (record.succeeded, record.file_name, record.error_count) == (False, "stations.csv", 1)
 
 
 def test_request_far_over_the_limit_is_refused_without_storing_it(operator_client, settings):

@@ -48,6 +48,11 @@ class _UploadLimit(FileUploadHandler):
         self.limit = limit
         self.received = 0
         self.exceeded_size = 0
+        self.name = ""
+
+    def new_file(self, field_name, file_name, *args, **kwargs):
+        super().new_file(field_name, file_name, *args, **kwargs)
+        self.name = file_name
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         # The request as a whole is larger than any allowed file plus a generous form overhead.
@@ -89,7 +94,7 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
             return self.show(request, form, status=403)
         dry_run = request.POST.get("check_only") == "on"
         if guard.exceeded_size:
-            upload_name = ""
+            upload_name = guard.name
             plan = csv_import.refused_plan(csv_import.too_large_error(guard.exceeded_size))
         elif not form.is_valid():
             return self.show(request, form, status=400)
