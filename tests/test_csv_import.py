@@ -537,7 +537,7 @@ def _assert_whole_stations():
         assert positions, f"{station.station_id} has no specifications"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_overlapping_imports_at_once(tenant):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises whole write transactions, so nothing overlaps")
@@ -559,7 +559,7 @@ def test_two_overlapping_imports_at_once(tenant):
     assert sorted(ImportRecord.objects.values_list("succeeded", flat=True)) == [False, True]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_overrides_of_the_same_stations_at_once_never_double_specifications(tenant):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises whole write transactions, so nothing overlaps")
