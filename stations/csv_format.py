@@ -49,14 +49,19 @@ def choice_parser(choices: type[models.TextChoices]) -> Callable[[str], str]:
     for code, label in choices.choices:
         lookup[code.lower()] = code
         lookup[str(label).lower()] = code
-    accepted = ", ".join(str(label) for label in choices.labels)
+    if len(choices.choices) <= 5:
+        accepted = "one of: " + ", ".join(str(label) for label in choices.labels) + "."
+    else:
+        # A long list would drown the error table: name the kind of value and point at the full list.
+        code, label = choices.choices[0]
+        accepted = f"an OCPI code such as {code} or its name such as “{label}” (the upload page lists them)."
 
     def parse(value: str) -> str:
         try:
             return lookup[value.lower()]
         except KeyError:
             raise ValidationError(
-                "Unknown value; expected one of: %(accepted)s.",
+                "Unknown value; expected %(accepted)s",
                 code="invalid_choice",
                 params={"accepted": accepted},
             ) from None
