@@ -204,3 +204,17 @@ def test_example_files_download_and_import_cleanly(operator_client, tenant, kind
 
 def test_unknown_example_is_404(operator_client):
     assert operator_client.get("/stations/upload/example-other.csv").status_code == 404
+
+
+def test_upload_is_csrf_protected(operator):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+    assert upload(client, csv_bytes(row())).status_code == 403
+    assert not Station.objects.exists()
+    page = client.get(URL)
+    token = page.cookies["csrftoken"].value
+    response = upload(client, csv_bytes(row()), csrfmiddlewaretoken=token)
+    assert response.status_code == 200
+    assert Station.objects.count() == 1

@@ -127,6 +127,8 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if result is not None:
             context["errors_shown"] = result.errors[:ERRORS_SHOWN]
             context["errors_more"] = max(0, len(result.errors) - ERRORS_SHOWN)
+            # A refusal of the file as a whole (too large, not text, empty) reads better as a sentence.
+            context["whole_file"] = bool(result.errors) and all(e.row is None for e in result.errors)
         return render(
             request,
             self.template_name,

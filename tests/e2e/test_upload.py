@@ -91,3 +91,14 @@ def test_operator_checks_a_file_without_importing(page, live_server, tenant, ope
     expect(plan.get_by_role("row", name="LIVE-1")).to_contain_text("only inactive stations can be overridden")
     screenshot("upload-check-only")
     assert not Station.objects.filter(station_id="NEW-1").exists()
+
+
+def test_file_over_the_size_limit_is_refused(page, live_server, operator, login, settings, screenshot):
+    settings.STATION_IMPORT_MAX_UPLOAD_BYTES = 1024 * 1024
+    login(operator)
+    page.goto(f"{live_server.url}/stations/upload/")
+    choose(page, "huge.csv", csv_bytes(*(row(Station_ID=f"S{n}") for n in range(20000))))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_test_id("upload-result")).to_contain_text("the limit is 1.0 MB")
+    screenshot("upload-too-large")
+    assert not Station.objects.exists()
