@@ -1,11 +1,13 @@
 """The CSV import engine (``csv_import.parse``) and its write service (``services.stations_import``)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from stations import csv_import, services
 from stations.choices import ImportSource, StationStatus
@@ -132,6 +134,9 @@ def test_values_are_stripped_and_stored_as_codes(tenant):
     )
     spec = station.connector_specs.get()
     assert (spec.standard, spec.format, spec.power_type) == ("IEC_62196_T2", "CABLE", "AC_1_PHASE")
+    assert (station.status, station.tenant, station.last_import) == ("inactive", tenant, result.record)
+    assert abs(station.created_at - timezone.now()) < timedelta(minutes=1)
+    assert station.updated_at == station.created_at
 
 
 def test_collects_every_error_in_one_pass(tenant):
@@ -372,6 +377,8 @@ def test_overrides_inactive_station_of_own_tenant_replacing_details_and_specs(te
     )
     assert station.last_import == result.record
     assert list(station.connector_specs.values_list("position", "standard")) == [(1, "CHADEMO")]
+    assert (station.created_at, station.status) == (old.created_at, "inactive")
+    assert station.updated_at > old.updated_at
 
 
 def test_refuses_active_station_of_own_tenant_on_each_of_its_rows(tenant):
