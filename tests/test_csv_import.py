@@ -276,16 +276,14 @@ def test_blank_lines_are_ignored_but_rows_keep_spreadsheet_numbers(tenant):
     assert errors_of(plan) == [(5, "Voltage", "min_value")]
 
 
-def test_5000_rows_is_the_limit(tenant, settings):
-    settings.STATION_IMPORT_MAX_ROWS = 50
-    rows = [row(Station_ID=f"S{n}") for n in range(50)]
-    assert csv_import.parse(csv_bytes(*rows), tenant=tenant).ok
-    plan = csv_import.parse(csv_bytes(*rows, row(Station_ID="S50")), tenant=tenant)
+def test_5000_rows_is_the_limit(tenant):
+    rows = [row(Station_ID=f"S{n}") for n in range(5000)]
+    plan = csv_import.parse(csv_bytes(*rows), tenant=tenant)
+    assert plan.ok, plan.errors[:3]
+    assert plan.row_count == 5000
+    plan = csv_import.parse(csv_bytes(*rows, row(Station_ID="S5000")), tenant=tenant)
     assert errors_of(plan) == [(None, "", "too_many_rows")]
-
-
-def test_the_real_limit_is_5000_data_rows(settings):
-    assert settings.STATION_IMPORT_MAX_ROWS == 5000
+    assert "5,001 rows" in plan.errors[0].message
 
 
 def test_file_over_the_size_limit_is_refused(tenant, settings):

@@ -1,6 +1,7 @@
 """``manage.py import_stations FILE --tenant SLUG [--dry-run]``: same engine, same words, exit codes."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +14,8 @@ from tests.factories import make_station
 from tests.test_project import run_manage
 
 pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).parent / "data"
 
 
 def command(*args):
@@ -122,3 +125,13 @@ def test_exit_codes_as_a_process(tmp_path):
     assert "Row 2, Voltage: Expected a whole number." in failed.stderr
     unknown = run_manage("import_stations", str(good), "--tenant", "nope", **env)
     assert unknown.returncode == 1
+
+
+def test_imports_a_file_as_a_spreadsheet_saves_it(tenant):
+    # Windows-1252, CRLF, a quoted semicolon, labels and codes in any case, an empty row at the end.
+    code, out, _err = command(str(DATA / "stations-windows-1252.csv"), "--tenant", tenant.slug)
+    assert code == 0, _err
+    assert "read as Windows-1252" in out
+    assert "Imported: 3 stations created, 0 overridden, 4 connector specifications." in out
+    assert Station.objects.get(station_id="DE-MUC-0001").manufacturer == "Müller Ladetechnik"
+    assert Station.objects.get(station_id="NL-AMS-0002").manufacturer == "Mennekes; Elektrotechnik"
