@@ -18,8 +18,28 @@ from .choices import ConnectorFormat, ConnectorStandard, PowerType
 
 DELIMITER = ";"
 
+# What an import does with a station of the file.
+CREATE, OVERRIDE, REFUSED = "create", "override", "refused"
+
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in a CSV file: its spreadsheet row (header = 1; None for the whole file) and column."""
+
+    row: int | None
+    column: str
+    code: str
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        where = "File" if self.row is None else f"Row {self.row}"
+        if self.column:
+            where += f", {self.column}"
+        return f"{where}: {self.message}"
 
 
 def parse_text(value: str) -> str:

@@ -19,14 +19,22 @@ from django.core.exceptions import ValidationError
 
 from . import rules
 from .choices import StationStatus
-from .csv_format import COLUMN_BY_HEADER, COLUMNS, DELIMITER, HEADERS, Column
+from .csv_format import (
+    COLUMN_BY_HEADER,
+    COLUMNS,
+    CREATE,
+    DELIMITER,
+    HEADERS,
+    OVERRIDE,
+    REFUSED,
+    Column,
+    RowError,
+)
 from .models import ConnectorSpec, Station
 from .selectors import stations_with_station_id
 
 UTF8 = "UTF-8"
 WINDOWS_1252 = "Windows-1252"
-
-CREATE, OVERRIDE, REFUSED = "create", "override", "refused"
 
 _MODEL_FIELDS = {
     column.field: (Station if column.part == "station" else ConnectorSpec)._meta.get_field(column.field)
@@ -51,23 +59,6 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _SAVE_AS_CSV = (
     "Save it from your spreadsheet program as “CSV (semicolon delimited)” or “CSV UTF-8” and upload that."
 )
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem: its spreadsheet row (header = 1; None for the file as a whole) and column header."""
-
-    row: int | None
-    column: str
-    code: str
-    message: str
-    value: str = ""
-
-    def __str__(self) -> str:
-        where = "File" if self.row is None else f"Row {self.row}"
-        if self.column:
-            where += f", {self.column}"
-        return f"{where}: {self.message}"
 
 
 # A warning has the same shape; it does not block the import.

@@ -3,15 +3,19 @@
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-# The plan types of the CSV engine (which itself only reads): the write below takes its plan.
-from . import csv_import, rules
+from . import rules
 from .choices import ImportSource, StationStatus
+from .csv_format import CREATE, OVERRIDE, RowError
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, ImportRecord, Station, Tenant
+
+if TYPE_CHECKING:  # the engine reads through selectors; only its plan type is needed here
+    from .csv_import import ImportPlan
 
 
 def duplicate_station_id_error() -> ValidationError:
@@ -113,7 +117,7 @@ def _count(error: ValidationError) -> int:
 class StationsImportResult:
     """What ``stations_import`` did (or, for Check only, would do), with the attempt's record."""
 
-    plan: csv_import.ImportPlan
+    plan: "ImportPlan"
     record: ImportRecord
     errors: list = field(default_factory=list)
     dry_run: bool = False
@@ -206,12 +210,8 @@ def stations_import(
 def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     # One order for every import, so that two imports never wait on each other's rows crosswise.
-    overrides = sorted(
-        (s for s in plan.stations if s.action == csv_import.OVERRIDE), key=lambda s: s.existing_pk
-    )
-    creates = sorted(
-        (s for s in plan.stations if s.action == csv_import.CREATE), key=lambda s: s.station_id.lower()
-    )
+    overrides = sorted((s for s in plan.stations if s.action == OVERRIDE), key=lambda s: s.existing_pk)
+    creates = sorted((s for s in plan.stations if s.action == CREATE), key=lambda s: s.station_id.lower())
     owners = []
     if overrides:
         pks = [s.existing_pk for s in overrides]
@@ -349,4 +349,4 @@ def _lost_error(code: str, station_ids: list[str]):
             "Nothing was imported: another import created stations with some of these Station IDs "
             "while this file was being imported. Upload the file again to see which."
         )
-    return csv_import.RowError(None, "Station ID", code, message, ", ".join(station_ids[:5]))
+    return RowError(None, "Station ID", code, message, ", ".join(station_ids[:5]))
