@@ -5,8 +5,11 @@ stripped cell into the value the model field takes, raising ``ValidationError`` 
 field's own validators then apply the rules.
 """
 
-from collections.abc import Callable
+import csv
+import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -15,8 +18,28 @@ from .choices import ConnectorFormat, ConnectorStandard, PowerType
 
 DELIMITER = ";"
 
+# What an import does with a station of the file.
+CREATE, OVERRIDE, REFUSED = "create", "override", "refused"
+
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in a CSV file: its spreadsheet row (header = 1; None for the whole file) and column."""
+
+    row: int | None
+    column: str
+    code: str
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        where = "File" if self.row is None else f"Row {self.row}"
+        if self.column:
+            where += f", {self.column}"
+        return f"{where}: {self.message}"
 
 
 def parse_text(value: str) -> str:
@@ -33,10 +56,11 @@ def parse_bool(value: str) -> bool:
 
 
 def parse_int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationError("Expected a whole number.", code="invalid_number") from None
+    # int() alone would also take "1_000" and non-ASCII digits; a spreadsheet cell is plain digits.
+    digits = value[1:] if value[:1] in "+-" else value
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValidationError("Expected a whole number.", code="invalid_number")
+    return int(value)
 
 
 def choice_parser(choices: type[models.TextChoices]) -> Callable[[str], str]:
@@ -45,14 +69,19 @@ def choice_parser(choices: type[models.TextChoices]) -> Callable[[str], str]:
     for code, label in choices.choices:
         lookup[code.lower()] = code
         lookup[str(label).lower()] = code
-    accepted = ", ".join(str(label) for label in choices.labels)
+    if len(choices.choices) <= 5:
+        accepted = "one of: " + ", ".join(str(label) for label in choices.labels) + "."
+    else:
+        # A long list would drown the error table: name the kind of value and point at the full list.
+        code, label = choices.choices[0]
+        accepted = f"an OCPI code such as {code} or its name such as “{label}” (the upload page lists them)."
 
     def parse(value: str) -> str:
         try:
             return lookup[value.lower()]
         except KeyError:
             raise ValidationError(
-                "Unknown value; expected one of: %(accepted)s.",
+                "Unknown value; expected %(accepted)s",
                 code="invalid_choice",
                 params={"accepted": accepted},
             ) from None
@@ -132,3 +161,68 @@ def station_row(station, spec) -> list[str]:
         column.format(getattr(station if column.part == "station" else spec, column.field))
         for column in COLUMNS
     ]
+
+
+def rows_to_csv(rows: Iterable[Iterable[str]], header: Iterable[str] = HEADERS) -> str:
+    """Semicolon-separated text with the header first, CRLF line ends (as spreadsheets write them)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _station(station_id, security_code, article_number, serial_number, wifi=True, gsm=False):
+    return SimpleNamespace(
+        station_id=station_id,
+        security_code=security_code,
+        manufacturer="Alfen",
+        article_number=article_number,
+        wifi_supported=wifi,
+        gsm_supported=gsm,
+        serial_number=serial_number,
+    )
+
+
+def _spec(standard, format, power_type, voltage, amperage):
+    return SimpleNamespace(
+        standard=standard, format=format, power_type=power_type, voltage=voltage, amperage=amperage
+    )
+
+
+_TYPE2_SOCKET = _spec("IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 16)
+_TYPE2_CABLE = _spec("IEC_62196_T2", "CABLE", "AC_3_PHASE", 230, 32)
+_SCHUKO = _spec("DOMESTIC_F", "SOCKET", "AC_1_PHASE", 230, 16)
+_CCS2 = _spec("IEC_62196_T2_COMBO", "CABLE", "DC", 500, 125)
+_CHADEMO = _spec("CHADEMO", "CABLE", "DC", 500, 120)
+
+# The example files of the upload page: built from objects through ``station_row``, like an export.
+EXAMPLES = {
+    "single": (
+        "Stations with one connector type (one row per station)",
+        [
+            (_station("EXAMPLE-0001", "K7P2-93QX", "NG910-60023", "ACE0012345"), [_TYPE2_SOCKET]),
+            (_station("EXAMPLE-0002", "M4R8-12ZT", "NG910-60023", "ACE0012346", gsm=True), [_TYPE2_SOCKET]),
+            (_station("EXAMPLE-0003", "Q9W3-55LB", "", "", wifi=False, gsm=True), [_TYPE2_CABLE]),
+        ],
+    ),
+    "multiple": (
+        "Stations with several connector types (one row per connector, in connector ID order)",
+        [
+            (
+                _station("EXAMPLE-1001", "T2X6-48NV", "NG920-61001", "ACE0020001", gsm=True),
+                [_TYPE2_SOCKET, _SCHUKO],
+            ),
+            (
+                _station("EXAMPLE-1002", "H5J1-07CP", "HPC-150", "", gsm=True),
+                [_CCS2, _CHADEMO, _TYPE2_CABLE],
+            ),
+        ],
+    ),
+}
+
+
+def example_csv(kind: str) -> str:
+    """The example file ``kind`` ("single" or "multiple"); ``KeyError`` for any other kind."""
+    _title, stations = EXAMPLES[kind]
+    return rows_to_csv(station_row(station, spec) for station, specs in stations for spec in specs)

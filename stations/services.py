@@ -1,17 +1,24 @@
 """Writes: each inside one transaction, ``full_clean()`` before saving."""
 
 import hashlib
+import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from . import rules, throttling
 from .choices import ImportSource, StationStatus
+from .csv_format import CREATE, OVERRIDE, RowError
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, ImportRecord, Station, Tenant
 from .selectors import station_by_station_id
+
+if TYPE_CHECKING:  # the engine reads through selectors; only its plan type is needed here
+    from .csv_import import ImportPlan
 
 
 def duplicate_station_id_error() -> ValidationError:
@@ -160,3 +167,245 @@ def station_activate(*, user, station_id: str, security_code: str, client_addres
         # Counted inside the transaction: for a known station the row lock makes check-and-count atomic.
         throttling.failure_record(station_id, client_address, now=now)
     raise ValidationError(ACTIVATION_MISMATCH_MESSAGE, code="activation_mismatch")
+
+
+# CSV bulk import ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class StationsImportResult:
+    """What ``stations_import`` did (or, for Check only, would do), with the attempt's record."""
+
+    plan: "ImportPlan"
+    record: ImportRecord
+    errors: list = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def stations_created(self) -> int:
+        return self.plan.stations_created if self.ok else 0
+
+    @property
+    def stations_overridden(self) -> int:
+        return self.plan.stations_overridden if self.ok else 0
+
+    @property
+    def connector_specs(self) -> int:
+        return self.plan.connector_specs if self.ok else 0
+
+    @property
+    def warnings(self) -> list:
+        return self.plan.warnings
+
+
+class _ImportLost(Exception):
+    """The database changed between reading the file and writing it (another import, an activation)."""
+
+    def __init__(self, error):
+        super().__init__(error.message)
+        self.error = error
+
+
+_STATION_DETAILS = (
+    "station_id",
+    "security_code",
+    "manufacturer",
+    "article_number",
+    "serial_number",
+    "wifi_supported",
+    "gsm_supported",
+)
+_SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage")
+
+
+def stations_import(
+    *, tenant: Tenant, user, plan, source: str, file_name: str = "", dry_run: bool = False
+) -> StationsImportResult:
+    """Write a checked CSV plan all or nothing, in one transaction and a fixed number of queries.
+
+    New stations are inserted in one statement (the case-insensitive unique index refuses any that
+    another import created meanwhile), overridden ones are locked, their details replaced and their
+    specifications deleted and inserted anew. Check only (``dry_run``) and a plan with errors write
+    nothing but the import record, which every attempt leaves.
+    """
+    base = {
+        "tenant": tenant,
+        "user": user,
+        "source": source,
+        "file_name": file_name[:255],
+        "dry_run": dry_run,
+        "row_count": plan.row_count,
+    }
+    if dry_run or not plan.ok:
+        record = import_record_create(
+            **base,
+            succeeded=plan.ok,
+            error_count=len(plan.errors),
+            stations_created=plan.stations_created if plan.ok else 0,
+            stations_overridden=plan.stations_overridden if plan.ok else 0,
+            connector_specs=plan.connector_specs if plan.ok else 0,
+        )
+        return StationsImportResult(plan, record, list(plan.errors), dry_run)
+    try:
+        with transaction.atomic():
+            record = import_record_create(
+                **base,
+                succeeded=True,
+                stations_created=plan.stations_created,
+                stations_overridden=plan.stations_overridden,
+                connector_specs=plan.connector_specs,
+            )
+            _plan_write(tenant, record, plan)
+    except _ImportLost as lost:
+        record = import_record_create(**base, error_count=1)
+        return StationsImportResult(plan, record, [lost.error], dry_run)
+    return StationsImportResult(plan, record, [], dry_run)
+
+
+def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # One order for every import, so that two imports never wait on each other's rows crosswise.
+    overrides = sorted((s for s in plan.stations if s.action == OVERRIDE), key=lambda s: s.existing_pk)
+    creates = sorted((s for s in plan.stations if s.action == CREATE), key=lambda s: s.station_id.lower())
+    owners = []
+    if overrides:
+        pks = [s.existing_pk for s in overrides]
+        locked = dict(
+            Station.objects.select_for_update()
+            .filter(pk__in=pks, tenant=tenant)
+            .order_by("pk")
+            .values_list("pk", "status")
+        )
+        changed = [s.station_id for s in overrides if locked.get(s.existing_pk) != StationStatus.INACTIVE]
+        if changed:
+            raise _ImportLost(_lost_error("station_changed", changed))
+        # Specifications are replaced, not appended: the file holds the station's whole list.
+        ConnectorSpec.objects.filter(station_id__in=pks).delete()
+        _bulk_update(
+            Station,
+            ["id", *_STATION_DETAILS],
+            [[s.existing_pk, *_details(s.station)] for s in overrides],
+            {"last_import": record.pk, "updated_at": now},
+        )
+        owners += [(s.existing_pk, s) for s in overrides]
+    if creates:
+        try:
+            inserted = _bulk_insert(
+                Station,
+                ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at"],
+                [
+                    [tenant.pk, *_details(s.station), StationStatus.INACTIVE, record.pk, now, now]
+                    for s in creates
+                ],
+                returning=["id", "station_id"],
+            )
+        except IntegrityError:
+            # The unique index saw a Station ID that another import wrote after this file was checked.
+            raise _ImportLost(_lost_error("duplicate_station_id", [s.station_id for s in creates])) from None
+        pk_by_id = {station_id.lower(): pk for pk, station_id in inserted}
+        owners += [(pk_by_id[s.station_id.lower()], s) for s in creates]
+    _bulk_insert(
+        ConnectorSpec,
+        ["station", "position", *_SPEC_FIELDS],
+        [
+            [pk, spec["position"], *(spec[name] for name in _SPEC_FIELDS)]
+            for pk, s in owners
+            for spec in s.specs
+        ],
+    )
+
+
+def _details(values: Mapping) -> list:
+    return [values[name] for name in _STATION_DETAILS]
+
+
+def _columns(model, names: Sequence[str]) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(model._meta.get_field(name).column) for name in names)
+
+
+def _bulk_insert(model, names: Sequence[str], rows: list[list], returning: Sequence[str] = ()) -> list:
+    """INSERT every row in one statement; rows hold values already checked by the model fields.
+
+    ``bulk_create`` would build and compile a model instance per row, which costs more than parsing and
+    validating the whole file; the values here went through each field's ``clean()`` in the plan.
+    """
+    into = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({_columns(model, names)}) "
+    tail = f" RETURNING {_columns(model, returning)}" if returning else ""
+    result = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, len(names)):
+            source, params = _rows_source(model, names, chunk)
+            cursor.execute(f"{into}SELECT * FROM {source}{tail}", params)
+            if returning:
+                result += cursor.fetchall()
+    return result
+
+
+def _bulk_update(model, names: Sequence[str], rows: list[list], same: Mapping) -> None:
+    """UPDATE every row in one statement (``names[0]`` is the key), ``same`` set on all of them.
+
+    ``bulk_update`` writes a CASE with one branch per row, which SQLite evaluates for every row: minutes
+    for a few thousand stations.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    assignments = [
+        f"{quote(model._meta.get_field(name).column)} = v.column{index}"
+        for index, name in enumerate(names[1:], start=2)
+    ]
+    assignments += [f"{quote(model._meta.get_field(name).column)} = %s" for name in same]
+    key = quote(model._meta.get_field(names[0]).column)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, len(names), extra=len(same)):
+            source, params = _rows_source(model, names, chunk)
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(assignments)} FROM {source} WHERE {table}.{key} = v.column1",
+                [*same.values(), *params],
+            )
+
+
+def _rows_source(model, names: Sequence[str], rows: list[list]) -> tuple[str, list]:
+    """The rows as a FROM item ``v`` with columns column1…columnN, and its parameters.
+
+    PostgreSQL gets one typed array per column (as Django 5.2's ``bulk_create`` does there): sending
+    one parameter per value costs far more. Elsewhere a VALUES list, whose columns SQLite names so.
+    """
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in names)
+        aliases = ", ".join(f"column{index}" for index in range(1, len(names) + 1))
+        return f"unnest({arrays}) AS v({aliases})", [list(column) for column in zip(*rows, strict=True)]
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    return f"(VALUES {', '.join([placeholders] * len(rows))}) AS v", [value for row in rows for value in row]
+
+
+def _chunks(rows: list[list], width: int, extra: int = 0):
+    """The rows in as few statements as the database allows: one, unless SQLite was built with a low limit.
+
+    (Django 5.2 assumes SQLite's historical 999 variables; current builds allow 250,000.)
+    """
+    limit = None
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    size = max(1, (limit - extra) // width) if limit else max(1, len(rows))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _lost_error(code: str, station_ids: list[str]):
+    if code == "station_changed":
+        message = (
+            "Nothing was imported: while this file was being imported, some of its stations were "
+            "activated or changed by someone else. Upload the file again to see which."
+        )
+    else:
+        message = (
+            "Nothing was imported: another import created stations with some of these Station IDs "
+            "while this file was being imported. Upload the file again to see which."
+        )
+    return RowError(None, "Station ID", code, message, ", ".join(station_ids[:5]))

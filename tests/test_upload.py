@@ -1,0 +1,220 @@
+"""The upload page (``stations:upload``) and its example files (``stations:example_csv``)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from stations import csv_format, csv_import
+from stations.choices import ImportSource
+from stations.models import ConnectorSpec, ImportRecord, Station
+from tests.csv_helpers import csv_bytes, row, station_rows
+from tests.factories import make_station, make_support
+
+pytestmark = pytest.mark.django_db
+
+URL = "/stations/upload/"
+
+
+def upload(client, data: bytes, name="stations.csv", **fields):
+    return client.post(URL, {"file": SimpleUploadedFile(name, data, "text/csv"), **fields})
+
+
+def test_url_name():
+    assert reverse("stations:upload") == URL
+    assert reverse("stations:example_csv", kwargs={"kind": "single"}) == "/stations/upload/example-single.csv"
+
+
+def test_requires_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_requires_add_station_permission(client, tenant):
+    from django.contrib.auth import get_user_model
+
+    from stations.models import Membership
+
+    user = get_user_model().objects.create_user("nobody", password="x")
+    Membership.objects.create(user=user, tenant=tenant)
+    client.force_login(user)
+    assert client.get(URL).status_code == 403
+    assert upload(client, csv_bytes(row())).status_code == 403
+    assert not Station.objects.exists()
+
+
+def test_page_shows_advice_examples_and_form(operator_client):
+    response = operator_client.get(URL)
+    page = response.content.decode()
+    assert response.status_code == 200
+    for text in (
+        "semicolons",
+        "Check only",
+        "5,000 rows",
+        "phase",
+        "example-single.csv",
+        "example-multiple.csv",
+    ):
+        assert text in page
+    for header in csv_format.HEADERS:
+        assert f'<code class="text-nowrap">{header}</code>' in page
+
+
+def test_imports_a_good_file(operator_client, tenant, operator):
+    response = upload(
+        operator_client, csv_bytes(*station_rows("ST1", 2), row(Station_ID="ST2", Voltage="400"))
+    )
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert (result.stations_created, result.stations_overridden, result.connector_specs) == (2, 0, 3)
+    page = response.content.decode()
+    assert "Imported" in page
+    assert "enter 230 V instead" in page
+    assert Station.objects.filter(tenant=tenant).count() == 2
+    record = ImportRecord.objects.get()
+    assert (record.source, record.user, record.file_name, record.succeeded) == (
+        ImportSource.UPLOAD,
+        operator,
+        "stations.csv",
+        True,
+    )
+
+
+def test_bad_file_shows_errors_and_writes_nothing(operator_client, tenant):
+    make_station(tenant, station_id="KEEP")
+    before = (Station.objects.count(), ConnectorSpec.objects.count())
+    response = upload(operator_client, csv_bytes(row(Station_ID="ST1"), row(Station_ID="ST2", Voltage="99")))
+    assert response.status_code == 422
+    assert [(e.row, e.column, e.code) for e in response.context["result"].errors] == [
+        (3, "Voltage", "min_value")
+    ]
+    page = response.content.decode()
+    assert "Nothing was imported" in page
+    assert "Ensure this value is greater than or equal to 110." in page
+    assert (Station.objects.count(), ConnectorSpec.objects.count()) == before
+    assert ImportRecord.objects.filter(source=ImportSource.UPLOAD, succeeded=False, error_count=1).exists()
+
+
+def test_shows_first_100_errors_and_the_total(operator_client):
+    rows = [row(Station_ID=f"S{n}", Voltage="1") for n in range(150)]
+    response = upload(operator_client, csv_bytes(*rows))
+    assert len(response.context["errors_shown"]) == 100
+    assert response.context["errors_more"] == 50
+    page = response.content.decode()
+    assert "… and 50 more errors." in page
+    assert "Download all 150 errors (CSV)" in page
+
+
+def test_full_error_list_downloads_as_csv_without_server_state(operator_client, operator):
+    rows = [row(Station_ID=f"S{n}", Voltage="1") for n in range(150)]
+    token = upload(operator_client, csv_bytes(*rows)).context["errors_token"]
+    response = operator_client.post(URL, {"errors_token": token})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Row;Column;Value;Message"
+    assert len(lines) == 151
+    assert lines[1] == "2;Voltage;1;Ensure this value is greater than or equal to 110."
+
+
+def test_error_download_refuses_tampered_or_foreign_tokens(operator_client, client, other_operator):
+    token = upload(operator_client, csv_bytes(row(Voltage="1"))).context["errors_token"]
+    assert operator_client.post(URL, {"errors_token": token + "x"}).status_code == 400
+    client.force_login(other_operator)
+    assert client.post(URL, {"errors_token": token}).status_code == 403
+
+
+def test_check_only_reports_per_station_and_writes_nothing(operator_client, tenant):
+    make_station(tenant, station_id="OWN1")
+    response = upload(
+        operator_client, csv_bytes(*station_rows("NEW1", 2), row(Station_ID="OWN1")), check_only="on"
+    )
+    assert response.status_code == 200
+    assert Station.objects.count() == 1
+    page = response.content.decode()
+    assert "Check passed" in page
+    assert [(s.station_id, s.action) for s in response.context["result"].plan.stations] == [
+        ("NEW1", "create"),
+        ("OWN1", "override"),
+    ]
+    assert ImportRecord.objects.filter(dry_run=True).count() == 1
+
+
+def test_check_only_shows_refused_stations_and_why(operator_client, other_tenant):
+    make_station(other_tenant, station_id="THEIRS")
+    response = upload(
+        operator_client, csv_bytes(row(Station_ID="THEIRS"), row(Station_ID="MINE")), check_only="on"
+    )
+    page = response.content.decode()
+    assert "Refused" in page
+    assert "This Station ID is already registered." in page
+    assert "South Volt" not in page
+
+
+def test_file_over_the_limit_is_refused_before_it_is_read(operator_client, settings):
+    settings.STATION_IMPORT_MAX_UPLOAD_BYTES = 1000
+    big = csv_bytes(*[row(Station_ID=f"S{n}") for n in range(100)])
+    assert len(big) > 1000
+    response = upload(operator_client, big)
+    assert [e.code for e in response.context["result"].errors] == ["file_too_large"]
+    assert "the limit is" in response.content.decode()
+    assert not Station.objects.exists()
+    record = ImportRecord.objects.get()
+    assert (record.succeeded, record.file_name, record.error_count) == (False, "stations.csv", 1)
+
+
+def test_request_far_over_the_limit_is_refused_without_storing_it(operator_client, settings):
+    settings.STATION_IMPORT_MAX_UPLOAD_BYTES = 1000
+    huge = b"x" * (200 * 1024)
+    response = upload(operator_client, huge)
+    assert [e.code for e in response.context["result"].errors] == ["file_too_large"]
+
+
+def test_workbook_is_refused_with_a_clear_message(operator_client):
+    response = upload(operator_client, b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100, name="stations.xlsx")
+    assert "workbook" in response.content.decode()
+
+
+def test_windows_1252_file_is_imported_and_said(operator_client):
+    response = upload(operator_client, csv_bytes(row(Manufacturer="Müller"), encoding="cp1252"))
+    assert response.context["result"].ok
+    assert "Windows-1252" in response.content.decode()
+    assert Station.objects.get().manufacturer == "Müller"
+
+
+def test_support_user_without_tenant_cannot_upload(client):
+    client.force_login(make_support())
+    assert "not linked to an operator" in client.get(URL).content.decode()
+    assert upload(client, csv_bytes(row())).status_code == 403
+    assert not Station.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["single", "multiple"])
+def test_example_files_download_and_import_cleanly(operator_client, tenant, kind):
+    response = operator_client.get(reverse("stations:example_csv", kwargs={"kind": kind}))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="stations-example-{kind}.csv"'
+    plan = csv_import.parse(response.content, tenant=tenant)
+    assert plan.ok, plan.errors
+    assert not plan.warnings
+    specs = [len(s.specs) for s in plan.stations]
+    assert set(specs) == ({1} if kind == "single" else {2, 3})
+    assert upload(operator_client, response.content).context["result"].ok
+
+
+def test_unknown_example_is_404(operator_client):
+    assert operator_client.get("/stations/upload/example-other.csv").status_code == 404
+
+
+def test_upload_is_csrf_protected(operator):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+    assert upload(client, csv_bytes(row())).status_code == 403
+    assert not Station.objects.exists()
+    page = client.get(URL)
+    token = page.cookies["csrftoken"].value
+    response = upload(client, csv_bytes(row()), csrfmiddlewaretoken=token)
+    assert response.status_code == 200
+    assert Station.objects.count() == 1
