@@ -77,7 +77,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 class ConnectivityFilter(admin.SimpleListFilter):
-    title = "connectivity"
+    title = "Connectivity"
     parameter_name = "connectivity"
 
     def lookups(self, request, model_admin):
@@ -93,7 +93,7 @@ class ConnectivityFilter(admin.SimpleListFilter):
 
 
 class PowerTypeFilter(admin.SimpleListFilter):
-    title = "power type"
+    title = "Power type"
     parameter_name = "power_type"
 
     def lookups(self, request, model_admin):
@@ -110,7 +110,7 @@ class PowerTypeFilter(admin.SimpleListFilter):
 class ManufacturerFilter(admin.SimpleListFilter):
     """The manufacturers of the stations the user may see, and no one else's."""
 
-    title = "manufacturer"
+    title = "Manufacturer"
     parameter_name = "manufacturer"
     MAX_CHOICES = 50
 
@@ -258,7 +258,7 @@ class StationAdmin(admin.ModelAdmin):
         kinds = (("Wi-Fi", station.wifi_supported), ("GSM", station.gsm_supported))
         return ", ".join(name for name, supported in kinds if supported)
 
-    @admin.display(description="Connectors", ordering="spec_count")
+    @admin.display(description="Connector specs", ordering="spec_count")
     def connector_count(self, station):
         return station.spec_count
 
