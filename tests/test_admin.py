@@ -1,5 +1,7 @@
 """The station management overview: scoping, the list, the change page with its inline, actions."""
 
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
@@ -595,7 +597,7 @@ def test_connector_mapping_for_several_specs(operator_client, tenant):
     mapping = response.context["connector_mapping"]
     assert mapping.count("<tr>") == 4  # header + connector IDs 1..3
     assert "a connector ID outside 1–3 gets specification 1" in mapping
-    assert [cells for cells in _mapping_cells(mapping)] == [
+    assert _mapping_cells(mapping) == [
         ("1", "1", "220 V"),
         ("2", "2", "230 V"),
         ("3", "3", "240 V"),
@@ -603,17 +605,14 @@ def test_connector_mapping_for_several_specs(operator_client, tenant):
 
 
 def _mapping_cells(mapping):
-    import re
-
-    for row in re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>.*?<td>(\d+ V)</td>", mapping):
-        yield row
+    return re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>.*?<td>(\d+ V)</td>", mapping)
 
 
 def test_connector_mapping_for_one_spec(operator_client, tenant):
     station = factories.make_station(tenant, station_id="NC-ONE")
     mapping = operator_client.get(change_url(station)).context["connector_mapping"]
     assert "every connector of the station gets it" in mapping
-    assert list(_mapping_cells(mapping)) == [("every connector", "1", "230 V")]
+    assert _mapping_cells(mapping) == [("every connector", "1", "230 V")]
 
 
 # ------------------------------------------------------------------------------- import records
