@@ -277,10 +277,11 @@ class StationAdmin(admin.ModelAdmin):
         return station.activated_by.get_username() if station.activated_by else "–"
 
     def changelist_view(self, request, extra_context=None):
+        tenant = selectors.tenant_of(request.user)
         extra_context = {
+            "title": f"Stations of {tenant.name}" if tenant else "Stations of every operator",
             **(extra_context or {}),
-            "can_import": request.user.has_perm("stations.add_station")
-            and selectors.tenant_of(request.user) is not None,
+            "can_import": tenant is not None and request.user.has_perm("stations.add_station"),
             "export_url": reverse("admin:stations_station_export"),
         }
         return super().changelist_view(request, extra_context=extra_context)
@@ -530,3 +531,7 @@ class ImportRecordAdmin(SupportOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The list and the connector inline are wide: give them the page rather than a model sidebar.
+admin.site.enable_nav_sidebar = False
