@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -125,6 +126,14 @@ class ManufacturerFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset if self.value() is None else queryset.filter(manufacturer=self.value())
+
+
+class TenantFilter(admin.RelatedFieldListFilter):
+    """Support staff only (see ``StationAdmin.get_list_filter``): every tenant is a choice."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "Tenant"
 
 
 # -------------------------------------------------------------------------------------- connector specs
@@ -244,13 +253,13 @@ class StationAdmin(admin.ModelAdmin):
         ]
         if _is_support(request):
             columns.append("tenant")
-        columns.append("created_at")
+        columns.append("imported_at")
         return columns
 
     def get_list_filter(self, request):
         filters = ["status", ConnectivityFilter, PowerTypeFilter, ManufacturerFilter]
         if _is_support(request):
-            filters.append("tenant")
+            filters.append(("tenant", TenantFilter))
         return filters
 
     @admin.display(description="Connectivity")
@@ -271,6 +280,10 @@ class StationAdmin(admin.ModelAdmin):
         return format_html(
             '<span class="status-badge status-{}">{}</span>', station.status, station.get_status_display()
         )
+
+    @admin.display(description="Imported at", ordering="created_at")
+    def imported_at(self, station):
+        return date_format(timezone.localtime(station.created_at), "Y-m-d H:i")
 
     @admin.display(description="Owner", ordering="activated_by__username")
     def owner(self, station):
@@ -424,10 +437,11 @@ class StationAdmin(admin.ModelAdmin):
                 single_object=True,
             )
         skipped = queryset.count() - len(stations)
+        done = f"{len(stations)} station{'' if len(stations) == 1 else 's'} deactivated"
         self.message_user(
             request,
-            f"{len(stations)} station(s) deactivated: they can be overridden by an import again."
-            + (f" {skipped} were not active and are unchanged." if skipped else ""),
+            f"{done}: they can be overridden by an import again."
+            + (f" {skipped} not active, left unchanged." if skipped else ""),
             messages.SUCCESS,
         )
 

@@ -239,7 +239,7 @@ def test_list_columns_for_operator(operator_client, own_station):
         "maximum_power",
         "status_badge",
         "owner",
-        "created_at",
+        "imported_at",
     ]
     body = response.content.decode()
     # 230 V × 16 A three-phase = 11.04 kW; 500 V × 125 A DC = 62.5 kW: the maximum shows.
@@ -254,7 +254,7 @@ def test_support_sees_tenant_column_and_filter(client, support, own_station, oth
     response = client.get(reverse("admin:stations_station_changelist"))
     cl = response.context["cl"]
     assert "tenant" in cl.list_display
-    assert {f.title for f in cl.filter_specs} >= {"tenant", "Status", "Manufacturer"}
+    assert {f.title for f in cl.filter_specs} >= {"Tenant", "Status", "Manufacturer"}
     assert {s.station_id for s in cl.result_list} == {"NC-1", "SV-SECRET-1"}
 
 

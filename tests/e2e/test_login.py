@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_operator_logs_in_and_sees_dashboard(page, live_server, tenant, operator, login, screenshot):
