@@ -8,6 +8,8 @@ filter choices), so an operator only ever meets its own tenant's stations; anoth
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
@@ -419,7 +421,11 @@ class StationAdmin(admin.ModelAdmin):
         """Every station matching the list's current filters and search, as CSV."""
         if not self.has_view_or_change_permission(request):
             raise Http404
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # As the list itself does with a filter it cannot apply: back to the list, saying so.
+            return redirect(reverse("admin:stations_station_changelist") + "?" + ERROR_FLAG + "=1")
         return self._export_response(changelist.get_queryset(request))
 
     @admin.action(description="Deactivate selected stations (support staff)")

@@ -685,3 +685,23 @@ def test_operator_delete_action_spares_other_tenant(operator_client, own_station
     _run_action(operator_client, "delete_selected", [own_station, other_station], post="yes")
     assert not Station.objects.filter(pk=own_station.pk).exists()
     assert Station.objects.filter(pk=other_station.pk).exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the estimate is PostgreSQL's planner statistics"
+)
+def test_unfiltered_count_on_postgresql_is_the_planner_estimate(client, support, tenant, monkeypatch):
+    from stations.admin import EstimatedCountPaginator
+
+    _bulk_stations(tenant, 30, "NC")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE stations_station")
+    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_ABOVE", 10)
+    client.force_login(support)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:stations_station_changelist"))
+    assert response.context["cl"].result_count == 30
+    assert not any("COUNT(*)" in query["sql"] for query in queries.captured_queries)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("admin:stations_station_changelist") + "?status__exact=inactive")
+    assert any("COUNT(*)" in query["sql"] for query in queries.captured_queries)

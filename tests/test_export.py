@@ -156,3 +156,16 @@ def test_operator_without_station_view_cannot_export(client, other_tenant, stati
     user.groups.clear()
     client.force_login(user)
     assert client.get(reverse("admin:stations_station_export")).status_code in (403, 404)
+
+
+def test_export_all_matching_with_a_bad_filter_returns_to_the_list(client, operator, stations):
+    client.force_login(operator)
+    response = client.get(reverse("admin:stations_station_export") + "?created_at__gte=not-a-date")
+    assert response.status_code == 302
+    assert response.url == reverse("admin:stations_station_changelist") + "?e=1"
+
+
+def test_export_all_matching_refuses_lookups_across_tenants(client, operator, stations):
+    client.force_login(operator)
+    response = client.get(reverse("admin:stations_station_export") + "?tenant__name__startswith=S")
+    assert response.status_code == 400
