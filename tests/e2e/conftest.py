@@ -75,3 +75,21 @@ def login(page, live_server):
         page.wait_for_url(f"{live_server.url}/")
 
     return as_user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serialized_rollback_in_every_context(django_db_setup):
+    """Let ``serialized_rollback`` restore the data migrations' rows (the Operators group) in browser tests.
+
+    Playwright keeps an asyncio loop running in this thread. Django's connection handler (asgiref's
+    ``Local``) then hands out other connection objects, without the serialized copy of the database that
+    the test runner stored on the first one. This runs before Playwright starts and shares the copy
+    through the class.
+    """
+    from django.db import connections
+
+    for alias in connections:
+        connection = connections[alias]
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents is not None:
+            type(connection)._test_serialized_contents = contents
