@@ -705,3 +705,39 @@ def test_unfiltered_count_on_postgresql_is_the_planner_estimate(client, support,
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("admin:stations_station_changelist") + "?status__exact=inactive")
     assert any("COUNT(*)" in query["sql"] for query in queries.captured_queries)
+
+
+def test_deactivate_service_touches_only_active_stations_of_the_queryset(
+    tenant, operator, support, own_station
+):
+    from stations import services
+
+    idle = factories.make_station(tenant, station_id="NC-IDLE")
+    other = factories.make_station(tenant, station_id="NC-OTHER")
+    _activate(own_station, operator)
+    _activate(other, operator)
+    queryset = Station.objects.filter(pk__in=[own_station.pk, idle.pk])
+    deactivated = services.stations_deactivate(user=support, queryset=queryset)
+    assert [station.pk for station in deactivated] == [own_station.pk]
+    assert deactivated[0].activated_by == operator  # as it was, for the caller's log
+    statuses = dict(Station.objects.values_list("station_id", "status"))
+    assert statuses == {"NC-1": "inactive", "NC-IDLE": "inactive", "NC-OTHER": "active"}
+
+
+def test_deactivated_station_can_be_overridden_by_csv(client, support, tenant, operator, own_station):
+    csv_import = pytest.importorskip(
+        "stations.csv_import", reason="the CSV engine (branch csv) is not merged yet"
+    )
+    from stations import services
+    from stations.choices import ImportSource
+    from stations.csv_export import export_text
+
+    _activate(own_station, operator)
+    client.force_login(support)
+    _run_action(client, "deactivate", [own_station])
+    data = export_text(Station.objects.filter(pk=own_station.pk)).replace("Alfen", "Zaptec").encode()
+    plan = csv_import.parse(data, tenant=tenant)
+    assert plan.ok, [(e.row, e.column, e.code) for e in plan.errors]
+    result = services.stations_import(tenant=tenant, user=operator, plan=plan, source=ImportSource.UPLOAD)
+    assert result.stations_overridden == 1
+    assert Station.objects.get(station_id="NC-1").manufacturer == "Zaptec"
