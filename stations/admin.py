@@ -527,12 +527,10 @@ class ImportRecordAdmin(SupportOnlyAdmin):
         "user",
         "source",
         "file_name",
-        "dry_run",
         "succeeded",
         "row_count",
         "stations_created",
         "stations_overridden",
-        "connector_specs",
         "error_count",
     ]
     list_filter = ["succeeded", "source", "dry_run", "tenant"]

@@ -108,3 +108,12 @@ def test_support_sees_every_tenant_and_deactivates(
     expect(page.get_by_text("1 station deactivated")).to_be_visible()
     expect(rows.filter(has_text="NC-LIVE-1")).to_contain_text("Inactive")
     screenshot("admin-support-deactivated")
+
+    rows.filter(has_text="NC-LIVE-1").get_by_role("link", name="NC-LIVE-1").click()
+    expect(page.get_by_text("Deactivated by:")).to_be_visible()
+    page.locator(".field-import_link a").click()
+    expect(page.get_by_role("heading", name="View import record")).to_be_visible()
+    screenshot("admin-support-import-record")
+    page.get_by_role("link", name="Import records").first.click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    screenshot("admin-support-import-records")
