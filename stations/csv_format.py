@@ -7,6 +7,7 @@ field's own validators then apply the rules.
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -40,6 +41,24 @@ class RowError:
         if self.column:
             where += f", {self.column}"
         return f"{where}: {self.message}"
+
+
+# Formula cells (CSV injection): a spreadsheet runs a cell starting with one of these as a formula.
+# Exports and error lists write such a cell with a leading apostrophe; the import takes exactly one off
+# again, so an exported file imports back unchanged.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NEUTRALISED = re.compile(r"^'*[=+\-@\t\r]")
+_ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
+
+
+def neutralise_cell(value: str) -> str:
+    """The cell as written: a leading apostrophe added where a spreadsheet would run it as a formula."""
+    return f"'{value}" if _NEUTRALISED.match(value) else value
+
+
+def restore_cell(value: str) -> str:
+    """The inverse of ``neutralise_cell``: the value as it was before export."""
+    return value[1:] if _ESCAPED.match(value) else value
 
 
 def parse_text(value: str) -> str:

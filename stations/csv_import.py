@@ -29,6 +29,8 @@ from .csv_format import (
     REFUSED,
     Column,
     RowError,
+    neutralise_cell,
+    restore_cell,
 )
 from .models import ConnectorSpec, Station
 from .selectors import stations_with_station_id
@@ -200,15 +202,9 @@ def errors_csv(errors) -> str:
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
     writer.writerow(["Row", "Column", "Value", "Message"])
     for error in errors:
-        writer.writerow(
-            ["" if error.row is None else error.row, error.column, _neutralise(error.value), error.message]
-        )
+        row = "" if error.row is None else error.row
+        writer.writerow([row, error.column, neutralise_cell(error.value), error.message])
     return out.getvalue()
-
-
-def _neutralise(value: str) -> str:
-    # A spreadsheet would run a cell starting like this as a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _megabytes(size: int) -> str:
@@ -245,7 +241,9 @@ def _records(text: str, plan: ImportPlan) -> list[tuple[int, list[str]]] | None:
     """Non-blank records with their spreadsheet row; None (with the error) when there is no header."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, strict=False)
     records = [
-        (row, cells) for row, cells in enumerate(reader, start=1) if any(cell.strip() for cell in cells)
+        (row, [restore_cell(cell) if cell[:1] == "'" else cell for cell in cells])
+        for row, cells in enumerate(reader, start=1)
+        if any(cell.strip() for cell in cells)
     ]
     if not records:
         plan.errors.append(RowError(None, "", "empty_file", "The file is empty."))

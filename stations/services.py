@@ -409,3 +409,30 @@ def _lost_error(code: str, station_ids: list[str]):
             "while this file was being imported. Upload the file again to see which."
         )
     return RowError(None, "Station ID", code, message, ", ".join(station_ids[:5]))
+
+
+# Deactivation (support staff) ----------------------------------------------------------------------------
+
+
+def stations_deactivate(*, user, queryset) -> list[Station]:
+    """Return the active stations of ``queryset`` to inactive, recording who and when; they can be
+    overridden by an import again. The owner is cleared: an inactive station has none. Returns the
+    stations deactivated (with the owner they had, for the caller's log)."""
+    with transaction.atomic():
+        # Locked, so that an activation of the same station waits for this to finish.
+        stations = list(
+            Station.objects.select_for_update(of=("self",))
+            .filter(pk__in=queryset.order_by().values("pk"), status=StationStatus.ACTIVE)
+            .select_related("activated_by")
+            .order_by("pk")
+        )
+        now = timezone.now()
+        Station.objects.filter(pk__in=[station.pk for station in stations]).update(
+            status=StationStatus.INACTIVE,
+            deactivated_at=now,
+            deactivated_by=user,
+            activated_at=None,
+            activated_by=None,
+            updated_at=now,
+        )
+    return stations

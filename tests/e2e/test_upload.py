@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from stations.models import Station
@@ -9,13 +8,6 @@ from tests.csv_helpers import csv_bytes, row, station_rows
 from tests.factories import make_station
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def operators_group(transactional_db):
-    """The data migration's group, which the flush after an earlier transactional test removed."""
-    group, _ = Group.objects.get_or_create(name="Operators")
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="stations"))
 
 
 def choose(page, name: str, data: bytes):
