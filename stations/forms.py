@@ -1,0 +1,214 @@
+"""Forms of the single-station wizard: ModelForms on ``Station`` and ``ConnectorSpec``, the model's rules.
+
+Nothing here re-states a rule: field validators, ``Model.clean()`` and the constraints (the case-insensitive
+unique Station ID included) run through ``ModelForm`` validation; "at least one specification" is
+``rules.check_positions``; power and the line-voltage warning are ``ConnectorSpec``'s properties.
+"""
+
+from crispy_forms.bootstrap import AppendedText
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Div, Field, Fieldset, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+
+from . import rules
+from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, Station
+from .selectors import station_by_station_id, stations_visible_to
+
+DUPLICATE_CODE = "duplicate_station_id"
+SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage")
+
+
+def duplicate_station_id_message(user, station_id: str) -> str:
+    """The taken-ID message, with a link to the station when the user may see it, and no detail otherwise."""
+    station = station_by_station_id(station_id, stations_visible_to(user)) if station_id else None
+    if station is None:
+        return DUPLICATE_STATION_ID_MESSAGE
+    url = reverse("admin:stations_station_change", args=[station.pk])
+    return format_html(
+        '{} <a href="{}" class="alert-link">Open {} in the management overview</a>.',
+        DUPLICATE_STATION_ID_MESSAGE,
+        url,
+        station.station_id,
+    )
+
+
+def wizard_helper() -> FormHelper:
+    """Crispy helper for a form inside the wizard's own ``<form>``."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+class StationDetailsForm(forms.ModelForm):
+    """Step 1: the station's own fields. Validation is ``Station.full_clean()``, constraints included."""
+
+    class Meta:
+        model = Station
+        fields = [
+            "station_id",
+            "security_code",
+            "manufacturer",
+            "article_number",
+            "serial_number",
+            "wifi_supported",
+            "gsm_supported",
+        ]
+        widgets = {
+            "station_id": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            "security_code": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            "serial_number": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.helper = wizard_helper()
+        self.helper.layout = Layout(
+            Row(Column("station_id", css_class="col-md-6"), Column("security_code", css_class="col-md-6")),
+            Row(Column("manufacturer", css_class="col-md-6"), Column("article_number", css_class="col-md-6")),
+            Row(Column("serial_number", css_class="col-md-6")),
+            Fieldset(
+                "Connectivity type",
+                Div(Field("wifi_supported"), Field("gsm_supported"), css_class="d-flex flex-wrap gap-4"),
+                css_class="connectivity",
+            ),
+        )
+
+    def full_clean(self):
+        super().full_clean()
+        # The model says "already imported" and nothing more; the user's own station gets a link to it.
+        if self.user is not None and self.has_error("station_id", DUPLICATE_CODE):
+            station_id = self.data.get(self.add_prefix("station_id"), "")
+            message = duplicate_station_id_message(self.user, station_id)
+            self._errors["station_id"] = self.error_class(
+                [ValidationError(message, code=DUPLICATE_CODE)], renderer=self.renderer
+            )
+
+    def only_station_id_taken(self) -> bool:
+        """True when the one thing wrong is a taken Station ID (the service re-checks it at Save)."""
+        return set(self.errors) == {"station_id"} and all(
+            error.code == DUPLICATE_CODE for error in self.errors.as_data()["station_id"]
+        )
+
+    def station_data(self) -> dict:
+        """Values for ``services.station_import``; a taken Station ID goes on for the service to refuse."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+        data.setdefault("station_id", self["station_id"].value() or "")
+        return data
+
+
+class ConnectorSpecForm(forms.ModelForm):
+    """One connector specification, checked by ``ConnectorSpec.full_clean()`` (station, position excluded)."""
+
+    class Meta:
+        model = ConnectorSpec
+        fields = list(SPEC_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("voltage", "amperage"):
+            self.fields[name].widget.attrs.update({"inputmode": "numeric", "data-spec-field": name})
+        self.fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
+        self.helper = wizard_helper()
+        self.helper.layout = Layout(
+            Row(
+                Column("standard", css_class="col-lg-4"),
+                Column("format", css_class="col-sm-6 col-lg-2"),
+                Column("power_type", css_class="col-sm-6 col-lg-2"),
+                Column(AppendedText("voltage", "V"), css_class="col-sm-6 col-lg-2"),
+                Column(AppendedText("amperage", "A"), css_class="col-sm-6 col-lg-2"),
+            )
+        )
+
+    def raw_values(self) -> dict:
+        """The values as entered (or as initially given), for storing and re-rendering without validating."""
+        if self.is_bound:
+            return {name: self.data.get(self.add_prefix(name), "") for name in SPEC_FIELDS}
+        return {name: self.initial.get(name, "") for name in SPEC_FIELDS}
+
+    def is_blank(self) -> bool:
+        return not any(str(value).strip() for value in self.raw_values().values())
+
+    def preview(self) -> ConnectorSpec:
+        """An unsaved specification of the entered values: its properties give power and warning."""
+        return spec_preview(**self.raw_values())
+
+
+def spec_preview(*, power_type="", voltage="", amperage="", **other) -> ConnectorSpec:
+    """An unsaved ``ConnectorSpec`` from raw values; numbers that don't parse stay unknown (no power)."""
+    return ConnectorSpec(
+        power_type=power_type or "",
+        voltage=_whole_number(voltage),
+        amperage=_whole_number(amperage),
+        **{name: other.get(name) or "" for name in ("standard", "format")},
+    )
+
+
+def _whole_number(value) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+class BaseConnectorSpecFormSet(forms.BaseFormSet):
+    """The ordered connector specifications; item N (1-based) is the specification of connector ID N.
+
+    Every item counts as "extra", so an item left completely blank is ignored rather than an error.
+    """
+
+    def initial_form_count(self):
+        return 0
+
+    def total_form_count(self):
+        if self.is_bound:
+            return super().total_form_count()
+        return max(len(self.initial or ()), 1)
+
+    def clean(self):
+        if any(self.errors):
+            return
+        try:
+            rules.check_positions(range(1, len(self.specs()) + 1))
+        except ValidationError as error:
+            raise ValidationError(
+                "Add at least one connector specification: a station needs one.", code=error.code
+            ) from None
+
+    def specs(self) -> list[dict]:
+        """The cleaned specifications in order, blank items left out."""
+        return [form.cleaned_data for form in self.forms if form.cleaned_data]
+
+    def raw_items(self) -> list[dict]:
+        """Every item's raw values in order, for the add / remove / move actions."""
+        return [form.raw_values() for form in self.forms]
+
+
+ConnectorSpecFormSet = forms.formset_factory(
+    ConnectorSpecForm,
+    formset=BaseConnectorSpecFormSet,
+    extra=0,
+)
+
+
+def connector_formset_data(prefix: str, items: list[dict]) -> dict:
+    """Raw POST-style data for a connector formset holding ``items`` in this order."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(items)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, item in enumerate(items):
+        for name in SPEC_FIELDS:
+            data[f"{prefix}-{index}-{name}"] = str(item.get(name) or "")
+    return data
+
+
+class OverviewForm(forms.Form):
+    """Step 3 has nothing to enter: it shows everything and saves."""
