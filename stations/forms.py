@@ -7,7 +7,7 @@ unique Station ID included) run through ``ModelForm`` validation; "at least one 
 
 from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Field, Fieldset, Layout, Row
+from crispy_forms.layout import HTML, Column, Field, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -72,9 +72,7 @@ class StationDetailsForm(forms.ModelForm):
             Row(Column("manufacturer", css_class="col-md-6"), Column("article_number", css_class="col-md-6")),
             Row(Column("serial_number", css_class="col-md-6")),
             Fieldset(
-                "Connectivity type",
-                Div(Field("wifi_supported"), Field("gsm_supported"), css_class="d-flex flex-wrap gap-4"),
-                css_class="connectivity",
+                "Connectivity type*", Field("wifi_supported"), Field("gsm_supported"), css_class="connectivity"
             ),
         )
 
@@ -111,18 +109,33 @@ class ConnectorSpecForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("voltage", "amperage"):
-            self.fields[name].widget.attrs.update({"inputmode": "numeric", "data-spec-field": name})
+            field = self.fields[name]
+            # The model's help text is shown once above the list (see ``help_texts``), not in every item.
+            field.help_text = ""
+            field.widget.attrs.update(
+                {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
+            )
         self.fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
         self.helper = wizard_helper()
         self.helper.layout = Layout(
             Row(
-                Column("standard", css_class="col-lg-4"),
-                Column("format", css_class="col-sm-6 col-lg-2"),
-                Column("power_type", css_class="col-sm-6 col-lg-2"),
-                Column(AppendedText("voltage", "V"), css_class="col-sm-6 col-lg-2"),
-                Column(AppendedText("amperage", "A"), css_class="col-sm-6 col-lg-2"),
-            )
+                Column("standard", css_class="col-md-6"),
+                Column("format", css_class="col-sm-6 col-md-3"),
+                Column("power_type", css_class="col-sm-6 col-md-3"),
+            ),
+            Row(
+                Column(AppendedText("voltage", "V"), css_class="col-sm-6 col-md-3"),
+                Column(AppendedText("amperage", "A"), css_class="col-sm-6 col-md-3"),
+                Column(HTML('{% include "stations/wizard/_connector_power.html" %}'), css_class="col-md-6"),
+            ),
+            HTML('{% include "stations/wizard/_connector_warning.html" %}'),
         )
+
+    @staticmethod
+    def help_texts() -> dict:
+        """The model's help for voltage and amperage, keyed by the ids the inputs point at."""
+        fields = ("voltage", "amperage")
+        return {f"help-{name}": ConnectorSpec._meta.get_field(name).help_text for name in fields}
 
     def raw_values(self) -> dict:
         """The values as entered (or as initially given), for storing and re-rendering without validating."""

@@ -18,6 +18,7 @@ from formtools.wizard.views import SessionWizardView
 from .. import services
 from ..forms import (
     DUPLICATE_CODE,
+    ConnectorSpecForm,
     ConnectorSpecFormSet,
     OverviewForm,
     StationDetailsForm,
@@ -190,7 +191,7 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
         ]
         if focus and focus[0] == "item":
             items[focus[1]]["form"].fields["standard"].widget.attrs["autofocus"] = True
-        return {"items": items, "focus": focus}
+        return {"items": items, "focus": focus, "help_texts": ConnectorSpecForm.help_texts()}
 
     def overview_context(self):
         details = self.stored_form(DETAILS)
