@@ -7,9 +7,10 @@ unique Station ID included) run through ``ModelForm`` validation; "at least one 
 
 from crispy_forms.bootstrap import AppendedText
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Field, Fieldset, Layout, Row
+from crispy_forms.layout import Column, Fieldset, Layout, LayoutObject, Row
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -43,6 +44,17 @@ def wizard_helper() -> FormHelper:
     return helper
 
 
+class FormTemplate(LayoutObject):
+    """A template rendered for the form being laid out (crispy's ``HTML`` only sees the page's ``form``)."""
+
+    def __init__(self, template_name: str):
+        self.template_name = template_name
+        self.fields = []
+
+    def render(self, form, context, template_pack=None, **kwargs):
+        return render_to_string(self.template_name, {"form": form})
+
+
 class StationDetailsForm(forms.ModelForm):
     """Step 1: the station's own fields. Validation is ``Station.full_clean()``, constraints included."""
 
@@ -72,7 +84,10 @@ class StationDetailsForm(forms.ModelForm):
             Row(Column("manufacturer", css_class="col-md-6"), Column("article_number", css_class="col-md-6")),
             Row(Column("serial_number", css_class="col-md-6")),
             Fieldset(
-                "Connectivity type*", Field("wifi_supported"), Field("gsm_supported"), css_class="connectivity"
+                "Connectivity type*",
+                Field("wifi_supported"),
+                Field("gsm_supported"),
+                css_class="connectivity",
             ),
         )
 
@@ -126,9 +141,9 @@ class ConnectorSpecForm(forms.ModelForm):
             Row(
                 Column(AppendedText("voltage", "V"), css_class="col-sm-6 col-md-3"),
                 Column(AppendedText("amperage", "A"), css_class="col-sm-6 col-md-3"),
-                Column(HTML('{% include "stations/wizard/_connector_power.html" %}'), css_class="col-md-6"),
+                Column(FormTemplate("stations/wizard/_connector_power.html"), css_class="col-md-6"),
             ),
-            HTML('{% include "stations/wizard/_connector_warning.html" %}'),
+            FormTemplate("stations/wizard/_connector_warning.html"),
         )
 
     @staticmethod

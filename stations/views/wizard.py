@@ -155,7 +155,8 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
 
     def save_error_messages(self, error: ValidationError, station_data) -> list[str]:
         found = []
-        for _field, errors in getattr(error, "error_dict", {NON_FIELD_ERRORS: error.error_list}).items():
+        by_field = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
+        for errors in by_field.values():
             for item in errors:
                 if item.code == DUPLICATE_CODE:
                     found.append(duplicate_station_id_message(self.request.user, station_data["station_id"]))
