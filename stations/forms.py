@@ -85,8 +85,8 @@ class StationDetailsForm(forms.ModelForm):
             Row(Column("serial_number", css_class="col-md-6")),
             Fieldset(
                 "Connectivity type*",
-                Field("wifi_supported"),
-                Field("gsm_supported"),
+                "wifi_supported",
+                "gsm_supported",
                 css_class="connectivity",
             ),
         )
