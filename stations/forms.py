@@ -5,14 +5,17 @@ unique Station ID included) run through ``ModelForm`` validation; "at least one 
 ``rules.check_positions``; power and the line-voltage warning are ``ConnectorSpec``'s properties.
 """
 
-from crispy_forms.bootstrap import AppendedText
+from html import escape
+
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Fieldset, Layout, LayoutObject, Row
+from crispy_forms.layout import Column, Field, Fieldset, Layout, LayoutObject, Row
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from . import rules
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, Station
@@ -42,6 +45,25 @@ def wizard_helper() -> FormHelper:
     helper.form_tag = False
     helper.disable_csrf = True
     return helper
+
+
+class SpecField(Field):
+    """A connector item's field in a lean template: the wizard renders up to dozens of items per page, and
+    crispy's general field template (nested includes for every case) was the page's main cost."""
+
+    template = "stations/wizard/_spec_field.html"
+
+    def __init__(self, name: str, *, unit: str = "", control_class: str = "form-control"):
+        super().__init__(name)
+        self.extra = {
+            "unit": unit,
+            "control_class": control_class,
+            "invalid_class": f"{control_class} is-invalid",
+        }
+
+    def render(self, form, context, template_pack=None, extra_context=None, **kwargs):
+        extra = {**(extra_context or {}), **self.extra, "error_id": f"{form[self.fields[0]].auto_id}_error"}
+        return super().render(form, context, template_pack=template_pack, extra_context=extra, **kwargs)
 
 
 class FormTemplate(LayoutObject):
@@ -114,12 +136,44 @@ class StationDetailsForm(forms.ModelForm):
         return data
 
 
+class QuickSelect(forms.Select):
+    """A ``<select>`` built in Python: ~40 standards per item, each through Django's option template, were
+    most of the connectors step's time (see benchmarks/bench_wizard.py)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = {str(item) for item in self.format_value(value)}
+        options = "".join(
+            f'<option value="{escape(str(option))}"{" selected" if str(option) in selected else ""}>'
+            f"{escape(str(label))}</option>"
+            for option, label in self.choices
+        )
+        final_attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{final_attrs}>{options}</select>')
+
+
+class QuickNumberInput(forms.NumberInput):
+    """``<input type="number">`` built in Python, for the same reason as ``QuickSelect``."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        formatted = self.format_value(value)
+        shown = "" if formatted is None else f' value="{escape(str(formatted))}"'
+        final_attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<input type="{self.input_type}" name="{escape(name)}"{shown}{final_attrs}>')
+
+
 class ConnectorSpecForm(forms.ModelForm):
     """One connector specification, checked by ``ConnectorSpec.full_clean()`` (station, position excluded)."""
 
     class Meta:
         model = ConnectorSpec
         fields = list(SPEC_FIELDS)
+        widgets = {
+            "standard": QuickSelect,
+            "format": QuickSelect,
+            "power_type": QuickSelect,
+            "voltage": QuickNumberInput,
+            "amperage": QuickNumberInput,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,17 +188,26 @@ class ConnectorSpecForm(forms.ModelForm):
         self.helper = wizard_helper()
         self.helper.layout = Layout(
             Row(
-                Column("standard", css_class="col-md-6"),
-                Column("format", css_class="col-sm-6 col-md-3"),
-                Column("power_type", css_class="col-sm-6 col-md-3"),
+                Column(SpecField("standard", control_class="form-select"), css_class="col-md-6"),
+                Column(SpecField("format", control_class="form-select"), css_class="col-sm-6 col-md-3"),
+                Column(SpecField("power_type", control_class="form-select"), css_class="col-sm-6 col-md-3"),
             ),
             Row(
-                Column(AppendedText("voltage", "V"), css_class="col-sm-6 col-md-3"),
-                Column(AppendedText("amperage", "A"), css_class="col-sm-6 col-md-3"),
+                Column(SpecField("voltage", unit="V"), css_class="col-sm-6 col-md-3"),
+                Column(SpecField("amperage", unit="A"), css_class="col-sm-6 col-md-3"),
                 Column(FormTemplate("stations/wizard/_connector_power.html"), css_class="col-md-6"),
             ),
             FormTemplate("stations/wizard/_connector_warning.html"),
         )
+
+    def _post_clean(self):
+        # ConnectorSpec's CHECK constraints restate its field validators, and Django evaluates each with a
+        # query: skip them as services.connector_specs_build does, so validating N items costs no query.
+        self.instance.validate_constraints = _no_constraint_checks
+        try:
+            super()._post_clean()
+        finally:
+            del self.instance.validate_constraints
 
     @staticmethod
     def help_texts() -> dict:
@@ -164,6 +227,10 @@ class ConnectorSpecForm(forms.ModelForm):
     def preview(self) -> ConnectorSpec:
         """An unsaved specification of the entered values: its properties give power and warning."""
         return spec_preview(**self.raw_values())
+
+
+def _no_constraint_checks(exclude=None):
+    return None
 
 
 def spec_preview(*, power_type="", voltage="", amperage="", **other) -> ConnectorSpec:
@@ -214,7 +281,13 @@ class BaseConnectorSpecFormSet(forms.BaseFormSet):
 
     def raw_items(self) -> list[dict]:
         """Every item's raw values in order, for the add / remove / move actions."""
-        return [form.raw_values() for form in self.forms]
+        if not self.is_bound:
+            return [form.raw_values() for form in self.forms]
+        # Read straight from the data: building N forms just to read their input is the slow way.
+        return [
+            {name: self.data.get(f"{self.prefix}-{index}-{name}", "") for name in SPEC_FIELDS}
+            for index in range(self.total_form_count())
+        ]
 
 
 ConnectorSpecFormSet = forms.formset_factory(

@@ -230,7 +230,8 @@ def error_summary(form) -> list[dict]:
     else:
         for number, item in enumerate(forms, start=1):
             found.extend(_form_errors(item, f"Connector settings {number}, "))
-        found.extend({"message": message} for message in form.non_form_errors())
+        if form.is_bound:
+            found.extend({"message": message} for message in form.non_form_errors())
     first = next((error for error in found if error.get("field") is not None), None)
     if first is not None:
         first["field"].field.widget.attrs["autofocus"] = True
