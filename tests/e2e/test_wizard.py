@@ -150,3 +150,62 @@ def test_duplicate_station_id_of_other_tenant_reveals_nothing(
     expect(field.get_by_role("link")).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text("Secret Maker")
     expect(page.locator("body")).not_to_contain_text("South Volt")
+
+
+def test_station_imported_meanwhile_is_an_error_on_the_overview(
+    page, live_server, login, operator, tenant, screenshot
+):
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "ST-RACE")
+    next_button(page).click()
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 230, 16)
+    next_button(page).click()
+    make_station(tenant, station_id="st-race")  # a colleague was quicker
+    page.get_by_role("button", name="Save").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("the station was not saved")
+    expect(summary).to_contain_text("A station with this Station ID is already imported.")
+    expect(summary.get_by_role("link", name="Open st-race in the management overview")).to_be_visible()
+    expect(summary).to_be_focused()
+    screenshot("wizard-3-overview-duplicate-at-save")
+    page.get_by_role("button", name="Change the station details").click()
+    page.get_by_label("Station ID").fill("ST-RACE-2")
+    next_button(page).click()
+    next_button(page).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Station ST-RACE-2 imported. It is ready to be activated.")).to_be_visible()
+    assert Station.objects.filter(station_id__in=["st-race", "ST-RACE-2"]).count() == 2
+
+
+def test_connectors_without_javascript(browser, live_server, operator, screenshot):
+    """Add, move and remove are plain submit buttons: they work with JavaScript switched off."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(operator.get_username())
+    page.get_by_label("Password").fill("a-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "ST-NOJS")
+    next_button(page).click()
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 400, 16)
+    page.get_by_role("button", name="Add connector settings").click()
+    items = page.locator("[data-connector-item]")
+    expect(items.nth(0).locator("[data-power]")).to_have_text("19.2 kW")  # computed by the server
+    expect(items.nth(0).locator("[data-warning]")).to_contain_text("enter 230 V instead")
+    fill_spec(page, 1, "CHAdeMO", "Cable", "DC", 500, 125)
+    page.get_by_role("button", name="Add connector settings").click()
+    page.get_by_role("button", name="Remove connector settings 3").click()
+    page.get_by_role("button", name="Move connector settings 2 up").click()
+    expect(items).to_have_count(2)
+    expect(items.nth(0).get_by_label("Standard")).to_have_value("CHADEMO")
+    next_button(page).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Station ST-NOJS imported. It is ready to be activated.")).to_be_visible()
+    station = Station.objects.get(station_id="ST-NOJS")
+    assert list(station.connector_specs.values_list("position", "standard")) == [
+        (1, "CHADEMO"),
+        (2, "IEC_62196_T2"),
+    ]
+    context.close()
