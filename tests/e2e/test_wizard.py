@@ -1,14 +1,29 @@
 """The import wizard in a real Chromium, walked as an operator would."""
 
+import importlib
 import re
 
 import pytest
+from django.apps import apps
 from playwright.sync_api import expect
 
 from stations.models import Station
 from tests.factories import make_station
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def operators_group(transactional_db):
+    """The flush after each transactional test drops the Operators group of the data migration: make it
+    again with the migration's own function (``serialized_rollback`` does not restore it reliably here)."""
+    migration = importlib.import_module("stations.migrations.0002_operators_group")
+    app_config = apps.get_app_config("stations")
+    models_module = app_config.models_module  # the migration function resets it, meant for migration state
+    try:
+        migration.create_operators_group(apps, None)
+    finally:
+        app_config.models_module = models_module
 
 
 def fill_details(page, station_id="ST-E2E-1"):
