@@ -470,3 +470,18 @@ def test_preview_gives_power_and_warning_from_the_domain(operator_client):
 
 def test_preview_needs_login(client):
     assert client.get(reverse("stations:import_preview")).status_code == 302
+
+
+def test_resubmitting_save_after_success_imports_nothing_twice(at_overview):
+    assert at_overview.post(URL, overview_data()).status_code == 302
+    response = at_overview.post(URL, overview_data())  # the browser's "resend the form"
+    assert response.status_code == 200
+    assert step_of(response) == "details"
+    assert Station.objects.count() == 1
+
+
+@pytest.mark.parametrize("extra", [{"wizard_action": "add"}, {}, {"wizard_goto_step": "details"}])
+def test_connectors_post_without_formset_data_is_handled(at_connectors, extra):
+    response = at_connectors.post(URL, _management("connectors", extra))
+    assert response.status_code == 200
+    assert step_of(response) in {"connectors", "details"}
