@@ -234,21 +234,21 @@ def _no_constraint_checks(exclude=None):
 
 
 def spec_preview(*, power_type="", voltage="", amperage="", **other) -> ConnectorSpec:
-    """An unsaved ``ConnectorSpec`` from raw values; numbers that don't parse stay unknown (no power)."""
+    """An unsaved ``ConnectorSpec`` from raw values; a number the model field refuses stays unknown, so
+    neither power nor warning is shown for it."""
     return ConnectorSpec(
         power_type=power_type or "",
-        voltage=_whole_number(voltage),
-        amperage=_whole_number(amperage),
+        voltage=_valid_number("voltage", voltage),
+        amperage=_valid_number("amperage", amperage),
         **{name: other.get(name) or "" for name in ("standard", "format")},
     )
 
 
-def _whole_number(value) -> int | None:
+def _valid_number(name: str, value) -> int | None:
     try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
+        return ConnectorSpec._meta.get_field(name).clean(value, None)
+    except ValidationError:
         return None
-    return number if number > 0 else None
 
 
 class BaseConnectorSpecFormSet(forms.BaseFormSet):

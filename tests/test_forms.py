@@ -165,8 +165,10 @@ def test_unbound_formset_shows_one_blank_item_or_the_given_items():
         ({"power_type": "AC_1_PHASE", "voltage": "230", "amperage": "16"}, "3.68 kW", None),
         ({"power_type": "AC_3_PHASE", "voltage": "400", "amperage": "16"}, "19.2 kW", 230),
         ({"power_type": "DC", "voltage": "abc", "amperage": "16"}, "", None),
+        ({"power_type": "AC_3_PHASE", "voltage": "2300", "amperage": "16"}, "", None),
+        ({"power_type": "AC_3_PHASE", "voltage": "400", "amperage": "0"}, "", 230),
     ],
-    ids=["three-phase", "single-phase", "line-voltage", "unparsable"],
+    ids=["three-phase", "single-phase", "line-voltage", "unparsable", "voltage-out-of-range", "no-amperage"],
 )
 def test_spec_preview_uses_the_model_properties(values, power, warning):
     spec = spec_preview(**values)

@@ -252,7 +252,7 @@ def _form_errors(form, label_prefix: str) -> list[dict]:
 @login_required
 @permission_required("stations.add_station", raise_exception=True)
 def connector_preview(request):
-    """Power and line-voltage warning for values typed so far: the wizard's script asks, never computes"""
+    """Power and line-voltage warning for the values typed so far (wizard.js asks; it never computes)."""
     spec: ConnectorSpec = spec_preview(
         power_type=request.GET.get("power_type", ""),
         voltage=request.GET.get("voltage", ""),

@@ -137,6 +137,17 @@ def test_errors_are_summarised_and_focused(page, live_server, login, operator, s
     expect(page.locator("#id_details-station_id")).to_have_class(re.compile("is-invalid"))
     screenshot("wizard-1-details-errors")
 
+    fill_details(page, "ST-ERRORS")
+    next_button(page).click()
+    next_button(page).click()  # nothing entered
+    expect(summary).to_contain_text("Add at least one connector specification")
+    expect(summary).to_be_focused()
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 2300, 0)
+    next_button(page).click()
+    expect(summary).to_contain_text("Connector settings 1, Voltage")
+    expect(page.locator("[data-connector-item]").first.get_by_label("Voltage")).to_be_focused()
+    screenshot("wizard-2-connectors-errors")
+
 
 def test_duplicate_station_id_of_own_tenant_links_to_it(
     page, live_server, login, operator, tenant, screenshot
