@@ -81,8 +81,8 @@ def walk(client: Client, number: int, spec_count: int):
     """One import through the wizard: (label, method, data, expected status) per request."""
     yield "details GET", "get", None, 200
     yield "details POST (Next)", "post", details(number), 200
-    yield "connectors GET (reload)", "get", None, 200
     yield "connectors POST (Add)", "post", connectors(spec_count, wizard_action="add"), 200
+    yield "connectors GET (reload)", "get", None, 200  # shows the stored items, the added one included
     yield (
         "connectors POST (Move up)",
         "post",

@@ -53,9 +53,10 @@ class SpecField(Field):
 
     template = "stations/wizard/_spec_field.html"
 
-    def __init__(self, name: str, *, unit: str = "", control_class: str = "form-control"):
+    def __init__(self, name: str, *, column: str, unit: str = "", control_class: str = "form-control"):
         super().__init__(name)
         self.extra = {
+            "column": column,
             "unit": unit,
             "control_class": control_class,
             "invalid_class": f"{control_class} is-invalid",
@@ -64,6 +65,18 @@ class SpecField(Field):
     def render(self, form, context, template_pack=None, extra_context=None, **kwargs):
         extra = {**(extra_context or {}), **self.extra, "error_id": f"{form[self.fields[0]].auto_id}_error"}
         return super().render(form, context, template_pack=template_pack, extra_context=extra, **kwargs)
+
+
+class GridRow(LayoutObject):
+    """A Bootstrap ``row`` of columns, without a template of its own (see ``SpecField``)."""
+
+    def __init__(self, *fields):
+        self.fields = list(fields)
+
+    def render(self, form, context, template_pack=None, **kwargs):
+        return format_html(
+            '<div class="row">{}</div>', self.get_rendered_fields(form, context, template_pack)
+        )
 
 
 class FormTemplate(LayoutObject):
@@ -187,15 +200,15 @@ class ConnectorSpecForm(forms.ModelForm):
         self.fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
         self.helper = wizard_helper()
         self.helper.layout = Layout(
-            Row(
-                Column(SpecField("standard", control_class="form-select"), css_class="col-md-6"),
-                Column(SpecField("format", control_class="form-select"), css_class="col-sm-6 col-md-3"),
-                Column(SpecField("power_type", control_class="form-select"), css_class="col-sm-6 col-md-3"),
+            GridRow(
+                SpecField("standard", column="col-md-6", control_class="form-select"),
+                SpecField("format", column="col-sm-6 col-md-3", control_class="form-select"),
+                SpecField("power_type", column="col-sm-6 col-md-3", control_class="form-select"),
             ),
-            Row(
-                Column(SpecField("voltage", unit="V"), css_class="col-sm-6 col-md-3"),
-                Column(SpecField("amperage", unit="A"), css_class="col-sm-6 col-md-3"),
-                Column(FormTemplate("stations/wizard/_connector_power.html"), css_class="col-md-6"),
+            GridRow(
+                SpecField("voltage", column="col-sm-6 col-md-3", unit="V"),
+                SpecField("amperage", column="col-sm-6 col-md-3", unit="A"),
+                FormTemplate("stations/wizard/_connector_power.html"),
             ),
             FormTemplate("stations/wizard/_connector_warning.html"),
         )
