@@ -130,7 +130,7 @@ class StationDetailsForm(forms.ModelForm):
         super().full_clean()
         # The model says "already imported" and nothing more; the user's own station gets a link to it.
         if self.user is not None and self.has_error("station_id", DUPLICATE_CODE):
-            station_id = self.data.get(self.add_prefix("station_id"), "")
+            station_id = self.data.get(self.add_prefix("station_id"), "").strip()
             message = duplicate_station_id_message(self.user, station_id)
             self._errors["station_id"] = self.error_class(
                 [ValidationError(message, code=DUPLICATE_CODE)], renderer=self.renderer

@@ -67,7 +67,7 @@ def test_details_form_accepts_gsm_only_and_both(operator):
 
 def test_duplicate_of_own_station_links_to_it_case_insensitively(operator, tenant):
     station = make_station(tenant, station_id="ST-OWN")
-    form = details_form(operator, station_id="st-own")
+    form = details_form(operator, station_id=" st-own ")
     assert not form.is_valid()
     assert error_codes(form) == {"station_id": ["duplicate_station_id"]}
     assert form.only_station_id_taken()
