@@ -6,6 +6,7 @@ app_name = "stations"
 
 urlpatterns = [
     path("import/", wizard.StationImportWizardView.as_view(), name="import"),
+    path("import/preview/", wizard.connector_preview, name="import_preview"),
     path("upload/", upload.StationUploadView.as_view(), name="upload"),
     path("upload/example-<slug:kind>.csv", upload.example_csv, name="example_csv"),
     path("activate/", activation.StationActivateView.as_view(), name="activate"),

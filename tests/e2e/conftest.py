@@ -75,4 +75,3 @@ def login(page, live_server):
         page.wait_for_url(f"{live_server.url}/")
 
     return as_user
-

@@ -1,0 +1,53 @@
+/* Import wizard: focus the error summary when no field took focus, and live power / line-voltage warning.
+   The server computes both (stations:import_preview); this script only asks, so the rule lives once.
+   Everything works without it. */
+(function () {
+  "use strict";
+  var form = document.getElementById("wizard-form");
+  if (!form) return;
+
+  var summary = document.getElementById("error-summary");
+  if (summary && !document.querySelector("[autofocus]")) summary.focus();
+
+  var url = form.getAttribute("data-preview-url");
+  var timers = new WeakMap();
+  var latest = new WeakMap();
+
+  function value(item, name) {
+    var field = item.querySelector('[data-spec-field="' + name + '"]');
+    return field ? field.value : "";
+  }
+
+  function refresh(item) {
+    var query = new URLSearchParams({
+      power_type: value(item, "power_type"),
+      voltage: value(item, "voltage"),
+      amperage: value(item, "amperage"),
+    });
+    var ticket = (latest.get(item) || 0) + 1;
+    latest.set(item, ticket);
+    fetch(url + "?" + query.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data || latest.get(item) !== ticket) return; // an older answer arriving late
+        item.querySelector("[data-power]").textContent = data.power || "–";
+        var warning = item.querySelector("[data-warning]");
+        warning.querySelector("[data-warning-text]").textContent = data.warning;
+        warning.hidden = !data.warning;
+      })
+      .catch(function () { /* offline: the server shows power and warning on the next step anyway */ });
+  }
+
+  function schedule(event) {
+    if (!event.target.matches("[data-spec-field]")) return;
+    var item = event.target.closest("[data-connector-item]");
+    if (!item) return;
+    clearTimeout(timers.get(item));
+    timers.set(item, setTimeout(function () { refresh(item); }, 150));
+  }
+
+  if (url) {
+    form.addEventListener("input", schedule);
+    form.addEventListener("change", schedule);
+  }
+})();

@@ -1,0 +1,328 @@
+"""Forms of the single-station wizard: ModelForms on ``Station`` and ``ConnectorSpec``, the model's rules.
+
+Nothing here re-states a rule: field validators, ``Model.clean()`` and the constraints (the case-insensitive
+unique Station ID included) run through ``ModelForm`` validation; "at least one specification" is
+``rules.check_positions``; power and the line-voltage warning are ``ConnectorSpec``'s properties.
+"""
+
+from html import escape
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Fieldset, Layout, LayoutObject, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from . import rules
+from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, Station
+from .selectors import station_by_station_id, stations_visible_to
+
+DUPLICATE_CODE = "duplicate_station_id"
+SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage")
+
+
+def duplicate_station_id_message(user, station_id: str) -> str:
+    """The taken-ID message, with a link to the station when the user may see it, and no detail otherwise."""
+    station = station_by_station_id(station_id, stations_visible_to(user)) if station_id else None
+    if station is None:
+        return DUPLICATE_STATION_ID_MESSAGE
+    url = reverse("admin:stations_station_change", args=[station.pk])
+    return format_html(
+        '{} <a href="{}" class="alert-link">Open {} in the management overview</a>.',
+        DUPLICATE_STATION_ID_MESSAGE,
+        url,
+        station.station_id,
+    )
+
+
+def wizard_helper() -> FormHelper:
+    """Crispy helper for a form inside the wizard's own ``<form>``."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+class SpecField(Field):
+    """A connector item's field in a lean template: the wizard renders up to dozens of items per page, and
+    crispy's general field template (nested includes for every case) was the page's main cost."""
+
+    template = "stations/wizard/_spec_field.html"
+
+    def __init__(self, name: str, *, column: str, unit: str = "", control_class: str = "form-control"):
+        super().__init__(name)
+        self.extra = {
+            "column": column,
+            "unit": unit,
+            "control_class": control_class,
+            "invalid_class": f"{control_class} is-invalid",
+        }
+
+    def render(self, form, context, template_pack=None, extra_context=None, **kwargs):
+        extra = {**(extra_context or {}), **self.extra, "error_id": f"{form[self.fields[0]].auto_id}_error"}
+        return super().render(form, context, template_pack=template_pack, extra_context=extra, **kwargs)
+
+
+class GridRow(LayoutObject):
+    """A Bootstrap ``row`` of columns, without a template of its own (see ``SpecField``)."""
+
+    def __init__(self, *fields):
+        self.fields = list(fields)
+
+    def render(self, form, context, template_pack=None, **kwargs):
+        return format_html(
+            '<div class="row">{}</div>', self.get_rendered_fields(form, context, template_pack)
+        )
+
+
+class FormTemplate(LayoutObject):
+    """A template rendered for the form being laid out (crispy's ``HTML`` only sees the page's ``form``)."""
+
+    def __init__(self, template_name: str):
+        self.template_name = template_name
+        self.fields = []
+
+    def render(self, form, context, template_pack=None, **kwargs):
+        return render_to_string(self.template_name, {"form": form})
+
+
+class StationDetailsForm(forms.ModelForm):
+    """Step 1: the station's own fields. Validation is ``Station.full_clean()``, constraints included."""
+
+    class Meta:
+        model = Station
+        fields = [
+            "station_id",
+            "security_code",
+            "manufacturer",
+            "article_number",
+            "serial_number",
+            "wifi_supported",
+            "gsm_supported",
+        ]
+        widgets = {
+            "station_id": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            "security_code": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            "serial_number": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.helper = wizard_helper()
+        self.helper.layout = Layout(
+            Row(Column("station_id", css_class="col-md-6"), Column("security_code", css_class="col-md-6")),
+            Row(Column("manufacturer", css_class="col-md-6"), Column("article_number", css_class="col-md-6")),
+            Row(Column("serial_number", css_class="col-md-6")),
+            Fieldset(
+                "Connectivity type*",
+                "wifi_supported",
+                "gsm_supported",
+                css_class="connectivity",
+            ),
+        )
+
+    def full_clean(self):
+        super().full_clean()
+        # The model says "already imported" and nothing more; the user's own station gets a link to it.
+        if self.user is not None and self.has_error("station_id", DUPLICATE_CODE):
+            station_id = self.data.get(self.add_prefix("station_id"), "").strip()
+            message = duplicate_station_id_message(self.user, station_id)
+            self._errors["station_id"] = self.error_class(
+                [ValidationError(message, code=DUPLICATE_CODE)], renderer=self.renderer
+            )
+
+    def only_station_id_taken(self) -> bool:
+        """True when the one thing wrong is a taken Station ID (the service re-checks it at Save)."""
+        return set(self.errors) == {"station_id"} and all(
+            error.code == DUPLICATE_CODE for error in self.errors.as_data()["station_id"]
+        )
+
+    def station_data(self) -> dict:
+        """Values for ``services.station_import``; a taken Station ID goes on for the service to refuse."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+        data.setdefault("station_id", self["station_id"].value() or "")
+        return data
+
+
+class QuickSelect(forms.Select):
+    """A ``<select>`` built in Python: ~40 standards per item, each through Django's option template, were
+    most of the connectors step's time (see benchmarks/bench_wizard.py)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = {str(item) for item in self.format_value(value)}
+        options = "".join(
+            f'<option value="{escape(str(option))}"{" selected" if str(option) in selected else ""}>'
+            f"{escape(str(label))}</option>"
+            for option, label in self.choices
+        )
+        final_attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{final_attrs}>{options}</select>')
+
+
+class QuickNumberInput(forms.NumberInput):
+    """``<input type="number">`` built in Python, for the same reason as ``QuickSelect``."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        formatted = self.format_value(value)
+        shown = "" if formatted is None else f' value="{escape(str(formatted))}"'
+        final_attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<input type="{self.input_type}" name="{escape(name)}"{shown}{final_attrs}>')
+
+
+class ConnectorSpecForm(forms.ModelForm):
+    """One connector specification, checked by ``ConnectorSpec.full_clean()`` (station, position excluded)."""
+
+    class Meta:
+        model = ConnectorSpec
+        fields = list(SPEC_FIELDS)
+        widgets = {
+            "standard": QuickSelect,
+            "format": QuickSelect,
+            "power_type": QuickSelect,
+            "voltage": QuickNumberInput,
+            "amperage": QuickNumberInput,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("voltage", "amperage"):
+            field = self.fields[name]
+            # The model's help text is shown once above the list (see ``help_texts``), not in every item.
+            field.help_text = ""
+            field.widget.attrs.update(
+                {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
+            )
+        self.fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
+        self.helper = wizard_helper()
+        self.helper.layout = Layout(
+            GridRow(
+                SpecField("standard", column="col-md-6", control_class="form-select"),
+                SpecField("format", column="col-sm-6 col-md-3", control_class="form-select"),
+                SpecField("power_type", column="col-sm-6 col-md-3", control_class="form-select"),
+            ),
+            GridRow(
+                SpecField("voltage", column="col-sm-6 col-md-3", unit="V"),
+                SpecField("amperage", column="col-sm-6 col-md-3", unit="A"),
+                FormTemplate("stations/wizard/_connector_power.html"),
+            ),
+            FormTemplate("stations/wizard/_connector_warning.html"),
+        )
+
+    def _post_clean(self):
+        # ConnectorSpec's CHECK constraints restate its field validators, and Django evaluates each with a
+        # query: skip them as services.connector_specs_build does, so validating N items costs no query.
+        self.instance.validate_constraints = _no_constraint_checks
+        try:
+            super()._post_clean()
+        finally:
+            del self.instance.validate_constraints
+
+    @staticmethod
+    def help_texts() -> dict:
+        """The model's help for voltage and amperage, keyed by the ids the inputs point at."""
+        fields = ("voltage", "amperage")
+        return {f"help-{name}": ConnectorSpec._meta.get_field(name).help_text for name in fields}
+
+    def raw_values(self) -> dict:
+        """The values as entered (or as initially given), for storing and re-rendering without validating."""
+        if self.is_bound:
+            return {name: self.data.get(self.add_prefix(name), "") for name in SPEC_FIELDS}
+        return {name: self.initial.get(name, "") for name in SPEC_FIELDS}
+
+    def is_blank(self) -> bool:
+        return not any(str(value).strip() for value in self.raw_values().values())
+
+    def preview(self) -> ConnectorSpec:
+        """An unsaved specification of the entered values: its properties give power and warning."""
+        return spec_preview(**self.raw_values())
+
+
+def _no_constraint_checks(exclude=None):
+    return None
+
+
+def spec_preview(*, power_type="", voltage="", amperage="", **other) -> ConnectorSpec:
+    """An unsaved ``ConnectorSpec`` from raw values; a number the model field refuses stays unknown, so
+    neither power nor warning is shown for it."""
+    return ConnectorSpec(
+        power_type=power_type or "",
+        voltage=_valid_number("voltage", voltage),
+        amperage=_valid_number("amperage", amperage),
+        **{name: other.get(name) or "" for name in ("standard", "format")},
+    )
+
+
+def _valid_number(name: str, value) -> int | None:
+    try:
+        return ConnectorSpec._meta.get_field(name).clean(value, None)
+    except ValidationError:
+        return None
+
+
+class BaseConnectorSpecFormSet(forms.BaseFormSet):
+    """The ordered connector specifications; item N (1-based) is the specification of connector ID N.
+
+    Every item counts as "extra", so an item left completely blank is ignored rather than an error.
+    """
+
+    def initial_form_count(self):
+        return 0
+
+    def total_form_count(self):
+        if self.is_bound:
+            return super().total_form_count()
+        return max(len(self.initial or ()), 1)
+
+    def clean(self):
+        if any(self.errors):
+            return
+        try:
+            rules.check_positions(range(1, len(self.specs()) + 1))
+        except ValidationError as error:
+            raise ValidationError(
+                "Add at least one connector specification: a station needs one.", code=error.code
+            ) from None
+
+    def specs(self) -> list[dict]:
+        """The cleaned specifications in order, blank items left out."""
+        return [form.cleaned_data for form in self.forms if form.cleaned_data]
+
+    def raw_items(self) -> list[dict]:
+        """Every item's raw values in order, for the add / remove / move actions."""
+        if not self.is_bound:
+            return [form.raw_values() for form in self.forms]
+        # Read straight from the data: building N forms just to read their input is the slow way.
+        return [
+            {name: self.data.get(f"{self.prefix}-{index}-{name}", "") for name in SPEC_FIELDS}
+            for index in range(self.total_form_count())
+        ]
+
+
+ConnectorSpecFormSet = forms.formset_factory(
+    ConnectorSpecForm,
+    formset=BaseConnectorSpecFormSet,
+    extra=0,
+)
+
+
+def connector_formset_data(prefix: str, items: list[dict]) -> dict:
+    """Raw POST-style data for a connector formset holding ``items`` in this order."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(items)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, item in enumerate(items):
+        for name in SPEC_FIELDS:
+            data[f"{prefix}-{index}-{name}"] = str(item.get(name) or "")
+    return data
+
+
+class OverviewForm(forms.Form):
+    """Step 3 has nothing to enter: it shows everything and saves."""

@@ -1,0 +1,225 @@
+"""The import wizard in a real Chromium, walked as an operator would."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from stations.models import Station
+from tests.factories import make_station
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def fill_details(page, station_id="ST-E2E-1"):
+    page.get_by_label("Station ID").fill(station_id)
+    page.get_by_label("Security code").fill("K7P2-93QX")
+    page.get_by_label("Manufacturer").fill("Alfen")
+    page.get_by_label("Article number").fill("NG910-60023")
+    page.get_by_label("Station serial number").fill("ACE0012345")
+    page.get_by_label("Wi-Fi").check()
+
+
+def fill_spec(page, index, standard, format_, power_type, voltage, amperage):
+    item = page.locator("[data-connector-item]").nth(index)
+    item.get_by_label("Standard").select_option(label=standard)
+    item.get_by_label("Format").select_option(label=format_)
+    item.get_by_label("Power type").select_option(label=power_type)
+    item.get_by_label("Voltage").fill(str(voltage))
+    item.get_by_label("Amperage").fill(str(amperage))
+    return item
+
+
+def next_button(page):
+    return page.get_by_role("button", name="Next", exact=True)
+
+
+def test_two_specs_back_and_forth_and_save(page, live_server, login, operator, screenshot):
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    expect(page.get_by_test_id("wizard-step")).to_have_text("Step 1 of 3: Station details")
+    screenshot("wizard-1-details")
+    fill_details(page)
+    next_button(page).click()
+
+    expect(page.get_by_test_id("wizard-step")).to_have_text("Step 2 of 3: Connectors setup")
+    expect(page.get_by_test_id("connectors-intro")).to_contain_text("every connector")
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 230, 32)
+    page.get_by_role("button", name="Add connector settings").click()
+    expect(page.locator("[data-connector-item]")).to_have_count(2)
+    expect(page.get_by_test_id("connectors-intro")).to_contain_text("order must match the connector IDs")
+    second = fill_spec(page, 1, "CCS Combo 2 (IEC 62196-3)", "Cable", "DC", 500, 125)
+    expect(second.locator("[data-power]")).to_have_text("62.5 kW")
+    screenshot("wizard-2-connectors")
+
+    # Back keeps the connectors; Next keeps the details.
+    page.get_by_role("button", name="Back").click()
+    expect(page.get_by_label("Station ID")).to_have_value("ST-E2E-1")
+    expect(page.get_by_label("Wi-Fi")).to_be_checked()
+    next_button(page).click()
+    items = page.locator("[data-connector-item]")
+    expect(items).to_have_count(2)
+    expect(items.nth(1).get_by_label("Voltage")).to_have_value("500")
+
+    # Move the DC specification first, then back again: order is what the user sees.
+    page.get_by_role("button", name="Move connector settings 2 up").click()
+    expect(items.nth(0).get_by_label("Power type")).to_have_value("DC")
+    page.get_by_role("button", name="Move connector settings 1 down").click()
+    expect(items.nth(0).get_by_label("Power type")).to_have_value("AC_3_PHASE")
+    next_button(page).click()
+
+    expect(page.get_by_test_id("wizard-step")).to_have_text("Step 3 of 3: Overview")
+    table = page.get_by_test_id("overview-connectors")
+    expect(table).to_contain_text("Type 2 (IEC 62196-2)")
+    expect(table).to_contain_text("22.08 kW")
+    expect(table).to_contain_text("62.5 kW")
+    screenshot("wizard-3-overview")
+
+    # Edit the details from the overview, come back, nothing lost.
+    page.get_by_role("button", name="Edit station details").click()
+    expect(page.get_by_label("Manufacturer")).to_have_value("Alfen")
+    page.get_by_label("Manufacturer").fill("Alfen BV")
+    next_button(page).click()
+    next_button(page).click()
+    expect(page.get_by_text("Alfen BV")).to_be_visible()
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_text("Station ST-E2E-1 imported. It is ready to be activated.")).to_be_visible()
+    screenshot("wizard-4-saved")
+    station = Station.objects.get(station_id="ST-E2E-1")
+    assert station.manufacturer == "Alfen BV"
+    assert list(station.connector_specs.values_list("position", "power_type", "voltage")) == [
+        (1, "AC_3_PHASE", 230),
+        (2, "DC", 500),
+    ]
+
+
+def test_line_voltage_warning_live_and_on_overview(page, live_server, login, operator, screenshot):
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "ST-400V")
+    next_button(page).click()
+    item = fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 400, 16)
+    warning = item.locator("[data-warning]")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("enter 230 V instead")
+    expect(item.locator("[data-power]")).to_have_text("19.2 kW")
+    screenshot("wizard-2-connectors-400v-warning")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot("wizard-2-connectors-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    next_button(page).click()
+    expect(page.get_by_test_id("overview-warning")).to_contain_text("enter 230 V instead")
+    screenshot("wizard-3-overview-400v-warning")
+
+
+def test_errors_are_summarised_and_focused(page, live_server, login, operator, screenshot):
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    page.get_by_label("Station ID").fill("ST 1/2")
+    page.get_by_label("Security code").fill("abc")
+    next_button(page).click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("There are")
+    expect(page.get_by_label("Station ID")).to_be_focused()
+    expect(page.locator("#id_details-station_id")).to_have_class(re.compile("is-invalid"))
+    screenshot("wizard-1-details-errors")
+
+    fill_details(page, "ST-ERRORS")
+    next_button(page).click()
+    next_button(page).click()  # nothing entered
+    expect(summary).to_contain_text("Add at least one connector specification")
+    expect(summary).to_be_focused()
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 2300, 0)
+    next_button(page).click()
+    expect(summary).to_contain_text("Connector settings 1, Voltage")
+    expect(page.locator("[data-connector-item]").first.get_by_label("Voltage")).to_be_focused()
+    screenshot("wizard-2-connectors-errors")
+
+
+def test_duplicate_station_id_of_own_tenant_links_to_it(
+    page, live_server, login, operator, tenant, screenshot
+):
+    station = make_station(tenant, station_id="ST-OWN")
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "st-own")
+    next_button(page).click()
+    field = page.locator("#div_id_details-station_id")
+    link = field.get_by_role("link", name="Open ST-OWN in the management overview")
+    expect(link).to_have_attribute("href", f"/admin/stations/station/{station.pk}/change/")
+    screenshot("wizard-1-details-duplicate-own")
+
+
+def test_duplicate_station_id_of_other_tenant_reveals_nothing(
+    page, live_server, login, operator, other_tenant
+):
+    make_station(other_tenant, station_id="ST-THEIRS", manufacturer="Secret Maker")
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "ST-THEIRS")
+    next_button(page).click()
+    field = page.locator("#div_id_details-station_id")
+    expect(field).to_contain_text("A station with this Station ID is already imported.")
+    expect(field.get_by_role("link")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("Secret Maker")
+    expect(page.locator("body")).not_to_contain_text("South Volt")
+
+
+def test_station_imported_meanwhile_is_an_error_on_the_overview(
+    page, live_server, login, operator, tenant, screenshot
+):
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "ST-RACE")
+    next_button(page).click()
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 230, 16)
+    next_button(page).click()
+    make_station(tenant, station_id="st-race")  # a colleague was quicker
+    page.get_by_role("button", name="Save").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("the station was not saved")
+    expect(summary).to_contain_text("A station with this Station ID is already imported.")
+    expect(summary.get_by_role("link", name="Open st-race in the management overview")).to_be_visible()
+    expect(summary).to_be_focused()
+    screenshot("wizard-3-overview-duplicate-at-save")
+    page.get_by_role("button", name="Change the station details").click()
+    page.get_by_label("Station ID").fill("ST-RACE-2")
+    next_button(page).click()
+    next_button(page).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Station ST-RACE-2 imported. It is ready to be activated.")).to_be_visible()
+    assert Station.objects.filter(station_id__in=["st-race", "ST-RACE-2"]).count() == 2
+
+
+def test_connectors_without_javascript(browser, live_server, operator, screenshot):
+    """Add, move and remove are plain submit buttons: they work with JavaScript switched off."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(operator.get_username())
+    page.get_by_label("Password").fill("a-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "ST-NOJS")
+    next_button(page).click()
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 400, 16)
+    page.get_by_role("button", name="Add connector settings").click()
+    items = page.locator("[data-connector-item]")
+    expect(items.nth(0).locator("[data-power]")).to_have_text("19.2 kW")  # computed by the server
+    expect(items.nth(0).locator("[data-warning]")).to_contain_text("enter 230 V instead")
+    fill_spec(page, 1, "CHAdeMO", "Cable", "DC", 500, 125)
+    page.get_by_role("button", name="Add connector settings").click()
+    page.get_by_role("button", name="Remove connector settings 3").click()
+    page.get_by_role("button", name="Move connector settings 2 up").click()
+    expect(items).to_have_count(2)
+    expect(items.nth(0).get_by_label("Standard")).to_have_value("CHADEMO")
+    next_button(page).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Station ST-NOJS imported. It is ready to be activated.")).to_be_visible()
+    station = Station.objects.get(station_id="ST-NOJS")
+    assert list(station.connector_specs.values_list("position", "standard")) == [
+        (1, "CHADEMO"),
+        (2, "IEC_62196_T2"),
+    ]
+    context.close()

@@ -1,0 +1,501 @@
+"""The import wizard through the test client: each step's POST (``<step>-<field>`` data), every error path."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from stations.choices import ImportSource, StationStatus
+from stations.models import ImportRecord, Station
+from tests.factories import make_operator, make_station
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("stations:import")
+PREFIX = "station_import_wizard_view"
+
+
+def _management(step, data):
+    return {f"{PREFIX}-current_step": step, **data}
+
+
+def details_data(**overrides):
+    data = {
+        "details-station_id": "ST-100",
+        "details-security_code": "K7P2-93QX",
+        "details-manufacturer": "Alfen",
+        "details-article_number": "NG910",
+        "details-serial_number": "ACE1",
+        "details-wifi_supported": "on",
+    }
+    data.update({f"details-{name}": value for name, value in overrides.items()})
+    return _management("details", {k: v for k, v in data.items() if v is not None})
+
+
+def spec(**overrides):
+    values = {
+        "standard": "IEC_62196_T2",
+        "format": "SOCKET",
+        "power_type": "AC_3_PHASE",
+        "voltage": "230",
+        "amperage": "16",
+    }
+    values.update(overrides)
+    return values
+
+
+DC = {
+    "standard": "IEC_62196_T2_COMBO",
+    "format": "CABLE",
+    "power_type": "DC",
+    "voltage": "500",
+    "amperage": "125",
+}
+
+
+def connectors_data(*specs, **extra):
+    data = {
+        "connectors-TOTAL_FORMS": str(len(specs)),
+        "connectors-INITIAL_FORMS": "0",
+        "connectors-MIN_NUM_FORMS": "0",
+        "connectors-MAX_NUM_FORMS": "1000",
+    }
+    for index, values in enumerate(specs):
+        for name, value in values.items():
+            data[f"connectors-{index}-{name}"] = value
+    data.update(extra)
+    return _management("connectors", data)
+
+
+def overview_data(**extra):
+    return _management("overview", extra)
+
+
+def step_of(response):
+    return response.context["wizard"]["steps"].current
+
+
+def codes(errors):
+    return {field: [error.code for error in items] for field, items in errors.as_data().items()}
+
+
+@pytest.fixture
+def at_connectors(operator_client):
+    response = operator_client.post(URL, details_data())
+    assert step_of(response) == "connectors"
+    return operator_client
+
+
+@pytest.fixture
+def at_overview(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(), DC))
+    assert step_of(response) == "overview"
+    return at_connectors
+
+
+# -- access --------------------------------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_user_without_add_permission_is_refused(client, tenant):
+    user = make_operator(tenant, "viewer")
+    user.groups.clear()
+    user.user_permissions.add(Permission.objects.get(codename="view_station"))
+    client.force_login(user)
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, details_data()).status_code == 403
+
+
+def test_support_without_tenant_is_told_there_is_no_tenant(client, support):
+    client.force_login(support)
+    response = client.get(URL)
+    assert response.status_code == 403
+
+
+# -- step 1: details -----------------------------------------------------------------------------------
+
+
+def test_first_step_is_shown_with_its_number(operator_client):
+    response = operator_client.get(URL)
+    assert response.status_code == 200
+    assert step_of(response) == "details"
+    content = response.content.decode()
+    assert "Step 1 of 3: Station details" in content
+    form = response.context["form"]
+    labels = {name: form[name].label for name in form.fields}
+    assert labels == {
+        "station_id": "Station ID",
+        "security_code": "Security code",
+        "manufacturer": "Manufacturer",
+        "article_number": "Article number",
+        "serial_number": "Station serial number",
+        "wifi_supported": "Wi-Fi",
+        "gsm_supported": "GSM",
+    }
+    for name in form.fields:
+        assert re.search(rf'<label\s+for="id_details-{name}"', content)
+    assert "Connectivity type" in content
+    assert "Ethernet" in content
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"station_id": ""}, "station_id", "required"),
+        ({"station_id": "ST 1"}, "station_id", "invalid_station_id"),
+        ({"security_code": "abc"}, "security_code", "min_length"),
+        ({"security_code": "ab cd"}, "security_code", "whitespace"),
+        ({"manufacturer": "  "}, "manufacturer", "required"),
+        ({"serial_number": "A B"}, "serial_number", "whitespace"),
+        ({"wifi_supported": None}, "wifi_supported", "no_connectivity"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_details_errors_stay_on_the_step(operator_client, overrides, field, code):
+    response = operator_client.post(URL, details_data(**overrides))
+    assert response.status_code == 200
+    assert step_of(response) == "details"
+    form = response.context["form"]
+    assert code in codes(form.errors)[field]
+    content = response.content.decode()
+    assert 'id="error-summary"' in content
+    assert f'href="#id_details-{field}"' in content
+    # Focus goes to the first field in error, even without JavaScript.
+    assert form.fields[field].widget.attrs.get("autofocus") is True
+    assert Station.objects.count() == 0
+
+
+def test_duplicate_station_id_of_own_tenant_links_to_the_station(operator_client, tenant):
+    station = make_station(tenant, station_id="ST-OWN")
+    response = operator_client.post(URL, details_data(station_id="st-own"))
+    assert step_of(response) == "details"
+    assert codes(response.context["form"].errors) == {"station_id": ["duplicate_station_id"]}
+    assert reverse("admin:stations_station_change", args=[station.pk]) in response.content.decode()
+
+
+def test_duplicate_station_id_of_other_tenant_reveals_nothing(operator_client, other_tenant):
+    station = make_station(other_tenant, station_id="ST-THEIRS", manufacturer="Secret Maker")
+    response = operator_client.post(URL, details_data(station_id="ST-THEIRS"))
+    assert codes(response.context["form"].errors) == {"station_id": ["duplicate_station_id"]}
+    content = response.content.decode()
+    assert "already imported" in content
+    assert reverse("admin:stations_station_change", args=[station.pk]) not in content
+    assert "Secret Maker" not in content
+    assert "South Volt" not in content
+
+
+def test_tampered_management_form_is_a_bad_request(operator_client):
+    assert operator_client.post(URL, {"details-station_id": "X"}).status_code == 400
+    assert operator_client.post(URL, _management("nowhere", {})).status_code == 400
+
+
+# -- step 2: connectors --------------------------------------------------------------------------------
+
+
+def test_connectors_step_says_one_spec_applies_to_every_connector(at_connectors):
+    response = at_connectors.get(URL)
+    content = response.content.decode()
+    assert step_of(response) == "connectors"
+    assert "Step 2 of 3: Connectors setup" in content
+    assert "applies to <strong>every connector</strong>" in content
+    assert "line-to-neutral" in content
+    assert "Add connector settings" in content
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"standard": ""}, "standard", "required"),
+        ({"standard": "TYPE_9"}, "standard", "invalid_choice"),
+        ({"format": ""}, "format", "required"),
+        ({"power_type": "AC"}, "power_type", "invalid_choice"),
+        ({"voltage": "100"}, "voltage", "min_value"),
+        ({"voltage": "1001"}, "voltage", "max_value"),
+        ({"voltage": "two hundred"}, "voltage", "invalid"),
+        ({"amperage": "0"}, "amperage", "min_value"),
+        ({"amperage": "501"}, "amperage", "max_value"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_connector_errors_stay_on_the_step_next_to_their_item(at_connectors, overrides, field, code):
+    response = at_connectors.post(URL, connectors_data(spec(), spec(**overrides)))
+    assert step_of(response) == "connectors"
+    formset = response.context["form"]
+    assert formset.forms[0].errors == {}
+    assert code in codes(formset.forms[1].errors)[field]
+    content = response.content.decode()
+    assert f'href="#id_connectors-1-{field}"' in content
+    assert "Connector settings 2, " in content
+
+
+def test_at_least_one_connector_specification_is_required(at_connectors):
+    response = at_connectors.post(URL, connectors_data({"standard": "", "voltage": ""}))
+    assert step_of(response) == "connectors"
+    assert [e.code for e in response.context["form"].non_form_errors().as_data()] == ["no_connector_specs"]
+    assert "Add at least one connector specification" in response.content.decode()
+
+
+def test_power_and_line_voltage_warning_shown_beside_each_item(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(voltage="400"), spec(), wizard_action="add"))
+    content = response.content.decode()
+    assert "19.2 kW" in content
+    assert "11.04 kW" in content
+    assert "enter 230 V instead" in content
+    assert "order must match the connector IDs" in content
+
+
+def stored_items(client):
+    response = client.get(URL)
+    return [form.raw_values() for form in response.context["form"].forms]
+
+
+def test_add_appends_a_blank_item_without_errors(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(voltage="5"), wizard_action="add"))
+    assert step_of(response) == "connectors"
+    formset = response.context["form"]
+    assert len(formset.forms) == 2
+    assert not formset.is_bound  # rearranging is not a submission: no errors yet
+    assert formset.forms[1].fields["standard"].widget.attrs.get("autofocus") is True
+    assert [item["voltage"] for item in stored_items(at_connectors)] == ["5", ""]
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("up-1", ["DC", "AC_3_PHASE", "AC_1_PHASE"]),
+        ("down-0", ["DC", "AC_3_PHASE", "AC_1_PHASE"]),
+        ("down-1", ["AC_3_PHASE", "AC_1_PHASE", "DC"]),
+        ("remove-1", ["AC_3_PHASE", "AC_1_PHASE"]),
+        ("up-0", ["AC_3_PHASE", "DC", "AC_1_PHASE"]),  # already first: nothing moves
+        ("down-2", ["AC_3_PHASE", "DC", "AC_1_PHASE"]),  # already last
+        ("remove-9", ["AC_3_PHASE", "DC", "AC_1_PHASE"]),  # no such item
+        ("up-x", ["AC_3_PHASE", "DC", "AC_1_PHASE"]),
+    ],
+)
+def test_move_and_remove_rearrange_the_stored_items(at_connectors, action, expected):
+    response = at_connectors.post(
+        URL, connectors_data(spec(), DC, spec(power_type="AC_1_PHASE"), wizard_action=action)
+    )
+    assert step_of(response) == "connectors"
+    assert [form.raw_values()["power_type"] for form in response.context["form"].forms] == expected
+    assert [item["power_type"] for item in stored_items(at_connectors)] == expected
+
+
+def test_removing_the_only_item_leaves_one_blank_item(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(), wizard_action="remove-0"))
+    assert len(response.context["form"].forms) == 1
+    assert response.context["form"].forms[0].is_blank()
+
+
+def test_blank_items_are_dropped_when_the_step_is_done(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(), {}, DC))
+    assert step_of(response) == "overview"
+    assert [spec.position for spec in response.context["specs"]] == [1, 2]
+    assert [item["power_type"] for item in stored_items_at(at_connectors, "connectors")] == [
+        "AC_3_PHASE",
+        "DC",
+    ]
+
+
+def stored_items_at(client, step):
+    response = client.post(URL, overview_data(wizard_goto_step=step))
+    return [form.raw_values() for form in response.context["form"].forms]
+
+
+# -- Back, Edit, reload, second tab --------------------------------------------------------------------
+
+
+def test_back_from_connectors_keeps_both_steps_even_when_invalid(at_connectors):
+    response = at_connectors.post(
+        URL, connectors_data(spec(), spec(voltage="99"), wizard_goto_step="details")
+    )
+    assert step_of(response) == "details"
+    assert response.context["form"]["station_id"].value() == "ST-100"
+    response = at_connectors.post(URL, details_data(manufacturer="Alfen BV"))
+    assert step_of(response) == "connectors"
+    formset = response.context["form"]
+    assert [form["voltage"].value() for form in formset.forms] == ["230", "99"]
+    assert "min_value" in codes(formset.forms[1].errors)["voltage"]
+
+
+def test_back_from_details_with_edits_then_next_keeps_them(at_overview):
+    response = at_overview.post(URL, overview_data(wizard_goto_step="details"))
+    assert step_of(response) == "details"
+    # Change a value and go "back" from the first step's Edit: stored, not lost.
+    response = at_overview.post(URL, details_data(manufacturer="Changed", station_id="ST-200"))
+    assert step_of(response) == "connectors"
+    assert len(response.context["form"].forms) == 2
+    response = at_overview.post(URL, connectors_data(spec(), DC, wizard_goto_step="details"))
+    assert response.context["form"]["manufacturer"].value() == "Changed"
+
+
+def test_edit_links_on_the_overview_go_back_to_each_step(at_overview):
+    content = at_overview.get(URL).content.decode()
+    assert 'name="wizard_goto_step" value="details"' in content
+    assert 'name="wizard_goto_step" value="connectors"' in content
+    response = at_overview.post(URL, overview_data(wizard_goto_step="connectors"))
+    assert step_of(response) == "connectors"
+    assert [form["power_type"].value() for form in response.context["form"].forms] == ["AC_3_PHASE", "DC"]
+
+
+def test_a_forged_jump_forward_is_ignored(operator_client):
+    response = operator_client.post(URL, {**details_data(), "wizard_goto_step": "overview"})
+    assert step_of(response) == "details"
+
+
+def test_reload_shows_the_current_step_with_its_data(at_overview):
+    response = at_overview.get(URL)
+    assert step_of(response) == "overview"
+    assert "ST-100" in response.content.decode()
+
+
+def test_a_second_tab_posting_an_older_step_continues_from_that_step(at_overview):
+    # The first tab is at the overview; an older tab submits the details again.
+    response = at_overview.post(URL, details_data(station_id="ST-OTHER-TAB"))
+    assert step_of(response) == "connectors"
+    assert len(response.context["form"].forms) == 2
+    response = at_overview.post(URL, connectors_data(spec(), DC))
+    assert "ST-OTHER-TAB" in response.content.decode()
+
+
+def test_start_over_clears_the_wizard(at_overview):
+    response = at_overview.post(URL, overview_data(wizard_action="restart"))
+    assert response.status_code == 302
+    response = at_overview.get(URL)
+    assert step_of(response) == "details"
+    assert not response.context["form"].is_bound
+
+
+# -- step 3: overview and Save -------------------------------------------------------------------------
+
+
+def test_overview_shows_everything_entered(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(voltage="400"), DC))
+    assert step_of(response) == "overview"
+    content = response.content.decode()
+    assert "Step 3 of 3: Overview" in content
+    for text in ("ST-100", "K7P2-93QX", "Alfen", "NG910", "ACE1", "Wi-Fi"):
+        assert text in content
+    for text in (
+        "Type 2 (IEC 62196-2)",
+        "CCS Combo 2 (IEC 62196-3)",
+        "Socket",
+        "Cable",
+        "Three-phase AC",
+        "DC",
+    ):
+        assert text in content
+    assert "400 V" in content
+    assert "19.2 kW" in content
+    assert "62.5 kW" in content
+    assert "enter 230 V instead" in content
+    assert ">Save</button>" in content
+
+
+def test_save_imports_the_station_in_order_and_clears_the_wizard(at_overview, operator, tenant):
+    response = at_overview.post(URL, overview_data())
+    station = Station.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:stations_station_change", args=[station.pk])
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Station ST-100 imported. It is ready to be activated."
+    ]
+    assert (station.tenant, station.status, station.manufacturer) == (tenant, StationStatus.INACTIVE, "Alfen")
+    assert list(station.connector_specs.values_list("position", "power_type")) == [
+        (1, "AC_3_PHASE"),
+        (2, "DC"),
+    ]
+    record = ImportRecord.objects.get()
+    assert (record.source, record.user, record.succeeded, record.connector_specs) == (
+        ImportSource.WIZARD,
+        operator,
+        True,
+        2,
+    )
+    response = at_overview.get(URL)
+    assert step_of(response) == "details"
+    assert not response.context["form"].is_bound
+
+
+def test_station_imported_meanwhile_by_own_tenant_is_an_error_on_the_overview(at_overview, tenant):
+    other = make_station(tenant, station_id="st-100")
+    records_before = ImportRecord.objects.count()
+    response = at_overview.post(URL, overview_data())
+    assert response.status_code == 200
+    assert step_of(response) == "overview"
+    content = response.content.decode()
+    assert "A station with this Station ID is already imported." in content
+    assert reverse("admin:stations_station_change", args=[other.pk]) in content
+    assert Station.objects.count() == 1
+    failed = ImportRecord.objects.exclude(succeeded=True)
+    assert ImportRecord.objects.count() == records_before + 1
+    assert failed.get().error_count == 1
+    # The wizard keeps everything: correct the ID and save.
+    response = at_overview.post(URL, overview_data(wizard_goto_step="details"))
+    assert codes(response.context["form"].errors) == {"station_id": ["duplicate_station_id"]}
+    at_overview.post(URL, details_data(station_id="ST-101"))
+    at_overview.post(URL, connectors_data(spec(), DC))
+    response = at_overview.post(URL, overview_data())
+    assert response.status_code == 302
+    assert Station.objects.filter(station_id="ST-101").exists()
+
+
+def test_station_imported_meanwhile_by_other_tenant_reveals_nothing(at_overview, other_tenant):
+    other = make_station(other_tenant, station_id="ST-100", manufacturer="Secret Maker")
+    response = at_overview.post(URL, overview_data())
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "A station with this Station ID is already imported." in content
+    assert reverse("admin:stations_station_change", args=[other.pk]) not in content
+    assert "Secret Maker" not in content
+    assert Station.objects.count() == 1
+
+
+def test_save_revalidates_every_step(operator_client):
+    # A tab that never completed the earlier steps cannot save: it is sent to the first invalid step.
+    operator_client.post(URL, details_data())
+    operator_client.post(URL, connectors_data(spec(voltage="5"), wizard_goto_step="details"))
+    response = operator_client.post(URL, overview_data())
+    assert step_of(response) == "connectors"
+    assert "min_value" in codes(response.context["form"].forms[0].errors)["voltage"]
+    assert Station.objects.count() == 0
+
+
+# -- the script's helper -------------------------------------------------------------------------------
+
+
+def test_preview_gives_power_and_warning_from_the_domain(operator_client):
+    preview = reverse("stations:import_preview")
+    data = operator_client.get(
+        preview, {"power_type": "AC_3_PHASE", "voltage": "400", "amperage": "16"}
+    ).json()
+    assert data["power"] == "19.2 kW"
+    assert "enter 230 V instead" in data["warning"]
+    data = operator_client.get(preview, {"power_type": "DC", "voltage": "x", "amperage": "16"}).json()
+    assert data == {"power": "", "warning": ""}
+
+
+def test_preview_needs_login(client):
+    assert client.get(reverse("stations:import_preview")).status_code == 302
+
+
+def test_resubmitting_save_after_success_imports_nothing_twice(at_overview):
+    assert at_overview.post(URL, overview_data()).status_code == 302
+    response = at_overview.post(URL, overview_data())  # the browser's "resend the form"
+    assert response.status_code == 200
+    assert step_of(response) == "details"
+    assert Station.objects.count() == 1
+
+
+@pytest.mark.parametrize("extra", [{"wizard_action": "add"}, {}, {"wizard_goto_step": "details"}])
+def test_connectors_post_without_formset_data_is_handled(at_connectors, extra):
+    response = at_connectors.post(URL, _management("connectors", extra))
+    assert response.status_code == 200
+    assert step_of(response) in {"connectors", "details"}
