@@ -217,3 +217,44 @@ def test_connector_inline_fits_1280_pixels_with_a_warning(
     box, group_box = delete_header.bounding_box(), group.bounding_box()
     assert box["x"] + box["width"] <= group_box["x"] + group_box["width"]
     screenshot("admin-inline-1280")
+
+
+def test_specification_can_be_added_without_javascript(browser, live_server, tenant, operator):
+    from stations.models import Station
+
+    station = factories.make_station(tenant, operator, station_id="NC-NOJS-1")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(operator.get_username())
+        page.get_by_label("Password").fill(factories.PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{live_server.url}/admin/stations/station/{station.pk}/change/")
+
+        blank = page.locator(".inline-group tbody tr.form-row:not(.has_original):not(.empty-form)")
+        expect(blank).to_have_count(1)
+        blank.locator("input[name$='-position']").fill("2")
+        blank.locator("select[name$='-standard']").select_option("CHADEMO")
+        blank.locator("select[name$='-format']").select_option("CABLE")
+        blank.locator("select[name$='-power_type']").select_option("DC")
+        blank.locator("input[name$='-voltage']").fill("500")
+        blank.locator("input[name$='-amperage']").fill("125")
+        page.screenshot(path=str(_screenshots() / "admin-inline-no-javascript.png"), full_page=True)
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_text("was changed successfully")).to_be_visible()
+    finally:
+        context.close()
+
+    specs = Station.objects.get(pk=station.pk).connector_specs.order_by("position")
+    assert [(spec.position, spec.standard, spec.voltage) for spec in specs] == [
+        (1, "IEC_62196_T2", 230),
+        (2, "CHADEMO", 500),
+    ]
+
+
+def _screenshots():
+    from tests.e2e.conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return SCREENSHOTS
