@@ -30,6 +30,12 @@ from .models import ConnectorSpec, ImportRecord, Membership, Station, Tenant
 # Positions are moved out of the way by this much while a reordered set is saved (unique per station).
 _POSITION_SHIFT = 10_000
 EXPORT_FILE_NAME = "stations-{:%Y%m%d-%H%M}.csv"
+# One way of writing a moment across the admin (list, change page, import link), in local time.
+DATETIME_FORMAT = "Y-m-d H:i"
+
+
+def local_datetime(value) -> str:
+    return date_format(timezone.localtime(value), DATETIME_FORMAT) if value else "–"
 
 
 def _is_support(request) -> bool:
@@ -189,9 +195,13 @@ class ConnectorSpecInline(admin.TabularInline):
     fields = ["position", "standard", "format", "power_type", "voltage", "amperage", "power", "warning"]
     readonly_fields = ["power", "warning"]
     ordering = ["position"]
-    extra = 0
     min_num = 1
     verbose_name_plural = "connector specifications (position N is connector ID N)"
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # One blank row on an inactive station, so that a specification can be added without JavaScript
+        # ("Add another" needs it). Django ignores the row unless it is filled in.
+        return 1 if obj is not None and not obj.is_active else 0
 
     @admin.display(description="Power")
     def power(self, spec):
@@ -241,6 +251,13 @@ class StationAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         return redirect("stations:import")
 
+    def has_delete_permission(self, request, obj=None):
+        # An active station belongs to its owner now: only support staff may remove it (the change page,
+        # the delete page and the bulk delete action all ask this per station).
+        if obj is not None and obj.is_active and not _is_support(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
     # ---- list
 
     def get_list_display(self, request):
@@ -285,7 +302,19 @@ class StationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Imported at", ordering="created_at")
     def imported_at(self, station):
-        return date_format(timezone.localtime(station.created_at), "Y-m-d H:i")
+        return local_datetime(station.created_at)
+
+    @admin.display(description="Updated at")
+    def updated(self, station):
+        return local_datetime(station.updated_at)
+
+    @admin.display(description="Activated at")
+    def activated(self, station):
+        return local_datetime(station.activated_at)
+
+    @admin.display(description="Deactivated at")
+    def deactivated(self, station):
+        return local_datetime(station.deactivated_at)
 
     @admin.display(description="Owner", ordering="activated_by__username")
     def owner(self, station):
@@ -304,8 +333,8 @@ class StationAdmin(admin.ModelAdmin):
     # ---- change page
 
     def get_fieldsets(self, request, obj=None):
-        status_fields = ["status", "activated_at", "owner", "deactivated_at", "deactivated_by"]
-        bookkeeping = ["import_link", "created_at", "updated_at"]
+        status_fields = ["status", "activated", "owner", "deactivated", "deactivated_by"]
+        bookkeeping = ["import_link", "imported_at", "updated"]
         if _is_support(request):
             bookkeeping.insert(0, "tenant")
         return [
@@ -324,8 +353,9 @@ class StationAdmin(admin.ModelAdmin):
             (
                 "Connectivity type",
                 {
+                    # The Ethernet advice is the Wi-Fi field's own help text, shown under it.
                     "fields": ["wifi_supported", "gsm_supported"],
-                    "description": "At least one. Stations connected by Ethernet cable choose Wi-Fi.",
+                    "description": "At least one.",
                 },
             ),
             ("Activation", {"fields": status_fields}),
@@ -335,14 +365,14 @@ class StationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = [
             "status",
-            "activated_at",
+            "activated",
             "owner",
-            "deactivated_at",
+            "deactivated",
             "deactivated_by",
             "tenant",
             "import_link",
-            "created_at",
-            "updated_at",
+            "imported_at",
+            "updated",
         ]
         if obj is not None and obj.is_active:
             # The station identifies itself with these and its owner proved knowing them: frozen now.
@@ -354,10 +384,12 @@ class StationAdmin(admin.ModelAdmin):
         record = station.last_import
         if record is None:
             return "–"
+        # As ImportRecord.__str__ says it, with the moment in local time and the admin's format.
+        text = f"{record.file_name or record.get_source_display()} at {local_datetime(record.created_at)}"
         if getattr(station, "_shown_to_support", False):
             url = reverse("admin:stations_importrecord_change", args=[record.pk])
-            return format_html('<a href="{}">{}</a>', url, record)
-        return str(record)
+            return format_html('<a href="{}">{}</a>', url, text)
+        return text
 
     def connector_mapping(self, station):
         """The read-only table of which specification each connector ID gets at activation."""

@@ -13,7 +13,7 @@ from django.db import connection, connections, transaction
 from django.test import override_settings
 from django.urls import reverse
 
-from stations import services
+from stations import services, throttling
 from stations.choices import StationStatus
 from stations.models import Station
 from stations.views.activation import connector_mapping
@@ -204,6 +204,36 @@ def test_throttled_attempts_are_not_counted(tenant, operator, sarah):
     for _ in range(10):
         assert error_code(lambda: activate(sarah, code="WRONG", now=WINDOW_START)) == "too_many_attempts"
     assert activate(sarah, now=WINDOW_START + timedelta(seconds=WINDOW)).is_active
+
+
+@pytest.mark.django_db
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+            # Stands in for the default 300 s: the cache expires entries by the real clock, not the
+            # service's, so a write falling back on the default timeout must lapse within the test.
+            "TIMEOUT": 1,
+        }
+    }
+)
+def test_throttle_holds_for_the_whole_window_whatever_the_cache_default_timeout(tenant, operator, sarah):
+    make_station(tenant, operator)
+    fail(5, user=sarah)
+    time.sleep(1.2)  # past the cache's default timeout
+
+    six_minutes_on = WINDOW_START + timedelta(minutes=6)
+    assert error_code(lambda: activate(sarah, now=six_minutes_on)) == "too_many_attempts"
+    fourteen_minutes_on = WINDOW_START + timedelta(minutes=14, seconds=59)
+    assert error_code(lambda: activate(sarah, now=fourteen_minutes_on)) == "too_many_attempts"
+    assert activate(sarah, now=WINDOW_START + timedelta(minutes=15)).is_active
+
+
+def test_entries_live_to_the_end_of_their_window():
+    assert throttling.seconds_left_in_window(WINDOW_START) == WINDOW
+    assert throttling.seconds_left_in_window(WINDOW_START + timedelta(minutes=6)) == WINDOW - 360
+    assert throttling.seconds_left_in_window(WINDOW_START + timedelta(seconds=WINDOW - 0.5)) == 1
 
 
 # The pages ---------------------------------------------------------------------------------------------
@@ -523,3 +553,24 @@ def test_two_concurrent_activations_give_exactly_one_owner(row_locks, tenant, op
     assert losers == ["already_activated"]
     station.refresh_from_db()
     assert (station.status, station.activated_by) == (StationStatus.ACTIVE, winners[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_failures_are_all_counted(row_locks, sarah):
+    """Failures for unknown Station IDs from one address take no row lock: the counter itself must not
+    lose a count when they arrive together."""
+    parallel = 5
+    start = threading.Barrier(parallel)
+
+    def record(number):
+        start.wait(10)
+        throttling.failure_record(f"GUESS{number}", "192.0.2.80", now=WINDOW_START)
+
+    runs = [in_thread(lambda number=number: record(number)) for number in range(parallel)]
+    for thread, _ in runs:
+        thread.join(10)
+
+    assert all("error" not in outcome for _, outcome in runs), runs
+    assert throttling.failure_counts("GUESS0", "192.0.2.80", now=WINDOW_START) == (1, parallel)
+    refused = error_code(lambda: activate(sarah, station_id="GUESS9", address="192.0.2.80", now=WINDOW_START))
+    assert refused == "too_many_attempts"

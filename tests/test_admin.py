@@ -1,6 +1,7 @@
 """The station management overview: scoping, the list, the change page with its inline, actions."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -424,7 +425,7 @@ def test_change_page_groups_like_the_wizard_and_orders_connectors(operator_clien
     names = [fieldset.name for fieldset in response.context["adminform"]]
     assert names[:2] == ["Station details", "Connectivity type"]
     formset = response.context["inline_admin_formsets"][0].formset
-    assert [form.instance.position for form in formset.forms] == [1, 2]
+    assert [form.instance.position for form in formset.initial_forms] == [1, 2]
     body = response.content.decode()
     assert body.index("Type 2 (IEC 62196-2)") < body.index("CHAdeMO")
 
@@ -641,7 +642,8 @@ def test_station_links_to_its_import_for_support(client, support, own_station):
 
 def test_operator_sees_import_without_link(operator_client, own_station):
     body = operator_client.get(change_url(own_station)).content.decode()
-    assert str(own_station.last_import) in body
+    record = own_station.last_import
+    assert f"Import station (wizard) at {timezone.localtime(record.created_at):%Y-%m-%d %H:%M}" in body
     assert reverse("admin:stations_importrecord_change", args=[own_station.last_import_id]) not in body
 
 
@@ -741,3 +743,104 @@ def test_deactivated_station_can_be_overridden_by_csv(client, support, tenant, o
     result = services.stations_import(tenant=tenant, user=operator, plan=plan, source=ImportSource.UPLOAD)
     assert result.stations_overridden == 1
     assert Station.objects.get(station_id="NC-1").manufacturer == "Zaptec"
+
+
+# ----------------------------------------------------------------------- review fixes (dates, rows, delete)
+
+
+def test_change_page_writes_moments_like_the_list_in_local_time(operator_client, own_station, operator):
+    moment = datetime(2026, 11, 25, 18, 38, tzinfo=UTC)  # 19:38 Amsterdam
+    Station.objects.filter(pk=own_station.pk).update(
+        created_at=moment,
+        updated_at=moment,
+        status=StationStatus.ACTIVE,
+        activated_by=operator,
+        activated_at=moment,
+    )
+    ImportRecord.objects.filter(pk=own_station.last_import_id).update(created_at=moment)
+
+    list_body = operator_client.get(reverse("admin:stations_station_changelist")).content.decode()
+    assert "2026-11-25 19:38" in list_body
+    body = operator_client.get(change_url(own_station)).content.decode()
+    for label in ("Imported at", "Updated at", "Activated at"):
+        assert re.search(
+            rf"<label>{label}:</label>\s*<div class=\"readonly\">2026-11-25 19:38</div>", body
+        ), label
+    assert "Import station (wizard) at 2026-11-25 19:38" in body
+    assert "18:38" not in body
+    assert "p.m." not in body
+
+
+def test_ethernet_advice_is_shown_once(operator_client, own_station):
+    body = operator_client.get(change_url(own_station)).content.decode()
+    assert body.count("Ethernet") == 1
+    assert "Stations connected by Ethernet cable choose Wi-Fi: both work on a local network." in body
+
+
+def test_inactive_station_offers_one_blank_specification_row(operator_client, own_station, operator):
+    formset = operator_client.get(change_url(own_station)).context["inline_admin_formsets"][0].formset
+    assert (formset.initial_form_count(), formset.total_form_count()) == (2, 3)
+    assert not formset.forms[2].initial.get("position")
+
+    _activate(own_station, operator)
+    formset = operator_client.get(change_url(own_station)).context["inline_admin_formsets"][0].formset
+    assert (formset.initial_form_count(), formset.total_form_count()) == (2, 2)
+
+
+def _with_blank_row(station, rows=None, blank=None):
+    """The change form as a browser without JavaScript sends it: the specifications and one extra row."""
+    specs = rows or [(spec.pk, _values(spec), False) for spec in station.connector_specs.order_by("position")]
+    return _change_data(station, [*specs, (None, blank or {}, False)])
+
+
+def test_blank_row_left_empty_is_ignored(operator_client, own_station):
+    before = _spec_rows(own_station)
+    response = operator_client.post(change_url(own_station), _with_blank_row(own_station))
+    assert response.status_code == 302
+    assert _spec_rows(own_station) == before
+
+
+def test_blank_row_filled_in_adds_a_specification(operator_client, own_station):
+    blank = {**factories.spec_data(voltage=240), "position": 3}
+    response = operator_client.post(change_url(own_station), _with_blank_row(own_station, blank=blank))
+    assert response.status_code == 302
+    assert _spec_rows(own_station) == [
+        (1, "IEC_62196_T2", 230),
+        (2, "CHADEMO", 500),
+        (3, "IEC_62196_T2", 240),
+    ]
+
+
+def test_blank_row_filled_in_still_obeys_the_positions_rule(operator_client, own_station):
+    before = _spec_rows(own_station)
+    blank = {**factories.spec_data(voltage=240), "position": 4}
+    response = operator_client.post(change_url(own_station), _with_blank_row(own_station, blank=blank))
+    assert response.status_code == 200
+    assert "positions_not_sequential" in _formset_error_codes(response)
+    assert _spec_rows(own_station) == before
+
+
+def test_operator_cannot_delete_an_active_station(operator_client, own_station, operator):
+    _activate(own_station, operator)
+    delete_url = reverse("admin:stations_station_delete", args=[own_station.pk])
+    assert 'class="deletelink"' not in operator_client.get(change_url(own_station)).content.decode()
+    assert operator_client.get(delete_url).status_code == 403
+    assert operator_client.post(delete_url, {"post": "yes"}).status_code == 403
+    response = _run_action(operator_client, "delete_selected", [own_station], post="yes")
+    assert response.status_code == 403
+    assert Station.objects.filter(pk=own_station.pk).exists()
+
+
+def test_operator_still_deletes_an_inactive_station(operator_client, own_station):
+    delete_url = reverse("admin:stations_station_delete", args=[own_station.pk])
+    assert 'class="deletelink"' in operator_client.get(change_url(own_station)).content.decode()
+    assert operator_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not Station.objects.filter(pk=own_station.pk).exists()
+
+
+def test_support_deletes_an_active_station(client, support, own_station, operator):
+    _activate(own_station, operator)
+    client.force_login(support)
+    delete_url = reverse("admin:stations_station_delete", args=[own_station.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not Station.objects.filter(pk=own_station.pk).exists()
