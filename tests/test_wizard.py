@@ -407,7 +407,8 @@ def test_save_from_a_tab_whose_data_another_tab_changed_is_refused(at_overview):
     ]
     content = response.content.decode()
     assert "This import was changed in another tab or window" in content
-    assert "TAB-B" in content and "TAB-A" not in content
+    assert "TAB-B" in content
+    assert "TAB-A" not in content
     # Saving from the page just shown saves what it shows.
     response = at_overview.post(URL, overview_data(wizard_revision=revision_of(response)))
     assert response.status_code == 302
@@ -475,7 +476,8 @@ def test_start_over_keeps_the_current_step_input_in_case_the_answer_is_no(at_con
 def test_start_over_sits_apart_from_next_and_save(at_overview):
     content = at_overview.get(URL).content.decode()
     footer = content[content.index('class="card-footer') :]
-    assert footer.index("Start over") < footer.index('name="wizard_goto_step"') < footer.index(">Save</button>")
+    start_over, back, save = (footer.index(text) for text in ("Start over", "wizard_goto_step", ">Save<"))
+    assert start_over < back < save
 
 
 @pytest.mark.parametrize("first", ["restart-confirm", "save"])
@@ -618,3 +620,45 @@ def test_connectors_post_without_formset_data_is_handled(at_connectors, extra):
     response = at_connectors.post(URL, _management("connectors", extra))
     assert response.status_code == 200
     assert step_of(response) in {"connectors", "details"}
+
+
+# -- focus, labels, descriptions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "focused"),
+    [
+        ("up-2", 'value="up-1"'),  # still movable up: stays on Move up
+        ("up-1", 'value="down-0"'),  # now first, Move up disabled: its enabled sibling
+        ("down-0", 'value="down-1"'),
+        ("down-1", 'value="up-2"'),  # now last, Move down disabled
+    ],
+)
+def test_focus_after_a_move_is_on_an_enabled_button_of_the_moved_item(at_connectors, action, focused):
+    response = at_connectors.post(
+        URL, connectors_data(spec(), DC, spec(power_type="AC_1_PHASE"), wizard_action=action)
+    )
+    content = response.content.decode()
+    buttons = re.findall(r"<button[^>]*>", content)
+    autofocused = [button for button in buttons if " autofocus" in button]
+    assert len(autofocused) == 1
+    assert focused in autofocused[0]
+    assert " disabled" not in autofocused[0]
+
+
+def test_selects_open_on_a_choose_label(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(), wizard_action="add"))
+    content = response.content.decode()
+    assert "---------" not in content
+    blanks = re.findall(r'<option value=""( selected)?>([^<]*)</option>', content)
+    assert [label for _, label in blanks] == ["Choose…"] * 6  # standard, format, power type, for each item
+    assert [bool(selected) for selected, _ in blanks] == [False] * 3 + [True] * 3  # the added item
+
+
+def test_an_invalid_number_is_described_by_its_help_and_its_error(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(voltage="5", amperage="0")))
+    content = response.content.decode()
+    for name in ("voltage", "amperage"):
+        assert f'aria-describedby="help-{name} id_connectors-0-{name}_error"' in content
+        assert f'id="id_connectors-0-{name}_error"' in content
+        assert f'id="help-{name}"' in content

@@ -95,7 +95,7 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
         # A page without the field (a scripted client) is not checked: the check guards against other tabs.
         if posted_revision is not None and posted_revision != self.revision():
             return self.render_stale()
-        # The page submitted says whose data this is (Back in another tab may have moved the wizard meanwhile).
+        # The page submitted says where it is (Back in another tab may have moved the wizard meanwhile).
         self.storage.current_step = posted_step
         if action == "restart":
             return self.render_restart_confirmation()
