@@ -442,6 +442,14 @@ def test_a_stale_post_while_the_other_tab_is_mid_way_shows_where_it_stands(at_ov
     assert Station.objects.count() == 0
 
 
+def test_first_step_input_from_an_older_page_is_taken_when_nothing_is_stored(at_overview):
+    older = revision_of(at_overview.get(URL))
+    at_overview.post(URL, overview_data(wizard_action="restart-confirm"))  # another tab started over
+    response = at_overview.post(URL, {**details_data(station_id="ST-TYPED"), "wizard_revision": older})
+    assert step_of(response) == "connectors"
+    assert "changed in another tab" not in response.content.decode()
+
+
 def test_start_over_asks_for_confirmation_before_clearing(at_overview):
     revision = revision_of(at_overview.get(URL))
     response = at_overview.post(URL, overview_data(wizard_action="restart", wizard_revision=revision))

@@ -87,13 +87,15 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
             self.storage.reset()
             messages.info(self.request, RESTARTED_MESSAGE)
             return redirect(self.request.path)
-        if posted_step != self.steps.first and not self.storage.data[self.storage.step_data_key]:
+        stored_nothing = not self.storage.data[self.storage.step_data_key]
+        if stored_nothing and posted_step != self.steps.first:
             # Saved, or started over, in this tab (a double click) or another one: nothing left to continue.
             messages.info(self.request, GONE_MESSAGE)
             return redirect(self.request.path)
         posted_revision = self.request.POST.get(REVISION_FIELD)
-        # A page without the field (a scripted client) is not checked: the check guards against other tabs.
-        if posted_revision is not None and posted_revision != self.revision():
+        # Nothing stored, nothing to overwrite: first-step input is taken whatever the page's revision. A page
+        # without the field (a scripted client) is not checked either: the check guards against other tabs.
+        if not stored_nothing and posted_revision is not None and posted_revision != self.revision():
             return self.render_stale()
         # The page submitted says where it is (Back in another tab may have moved the wizard meanwhile).
         self.storage.current_step = posted_step
