@@ -22,6 +22,7 @@ from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, Station
 from .selectors import station_by_station_id, stations_visible_to
 
 DUPLICATE_CODE = "duplicate_station_id"
+BLANK_CHOICE_LABEL = "Choose…"
 SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage")
 
 
@@ -63,7 +64,12 @@ class SpecField(Field):
         }
 
     def render(self, form, context, template_pack=None, extra_context=None, **kwargs):
-        extra = {**(extra_context or {}), **self.extra, "error_id": f"{form[self.fields[0]].auto_id}_error"}
+        bound = form[self.fields[0]]
+        error_id = f"{bound.auto_id}_error"
+        # With an error the field is described by its help (if any) and by the error, both read out.
+        help_id = bound.field.widget.attrs.get("aria-describedby", "")
+        described_by = f"{help_id} {error_id}".strip()
+        extra = {**(extra_context or {}), **self.extra, "error_id": error_id, "described_by": described_by}
         return super().render(form, context, template_pack=template_pack, extra_context=extra, **kwargs)
 
 
@@ -198,6 +204,9 @@ class ConnectorSpecForm(forms.ModelForm):
                 {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
             )
         self.fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
+        for name in ("standard", "format", "power_type"):
+            field = self.fields[name]
+            field.choices = [("", BLANK_CHOICE_LABEL), *(item for item in field.choices if item[0] != "")]
         self.helper = wizard_helper()
         self.helper.layout = Layout(
             GridRow(
@@ -281,12 +290,7 @@ class BaseConnectorSpecFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        try:
-            rules.check_positions(range(1, len(self.specs()) + 1))
-        except ValidationError as error:
-            raise ValidationError(
-                "Add at least one connector specification: a station needs one.", code=error.code
-            ) from None
+        rules.check_positions(range(1, len(self.specs()) + 1))
 
     def specs(self) -> list[dict]:
         """The cleaned specifications in order, blank items left out."""

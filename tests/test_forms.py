@@ -1,7 +1,10 @@
 """The wizard's forms ask the model: every rule surfaces with the model's error code, none is restated."""
 
 import pytest
+from crispy_forms.utils import render_crispy_form
+from django.core.exceptions import ValidationError
 
+from stations import rules
 from stations.forms import (
     ConnectorSpecForm,
     ConnectorSpecFormSet,
@@ -144,6 +147,24 @@ def test_formset_needs_at_least_one_specification():
     specs = formset({})
     assert not specs.is_valid()
     assert [error.code for error in specs.non_form_errors().as_data()] == ["no_connector_specs"]
+    # The domain's error as it is: its message too, not a restatement.
+    with pytest.raises(ValidationError) as domain:
+        rules.check_positions([])
+    assert list(specs.non_form_errors()) == domain.value.messages
+
+
+@pytest.mark.parametrize("name", ["standard", "format", "power_type"])
+def test_spec_form_selects_offer_a_choose_label_first(name):
+    choices = list(ConnectorSpecForm().fields[name].choices)
+    assert choices[0] == ("", "Choose…")
+    assert all(value != "" for value, _ in choices[1:])
+
+
+def test_spec_form_with_an_error_is_described_by_help_and_error():
+    form = ConnectorSpecForm(data=spec_data(voltage=5))
+    html = render_crispy_form(form)
+    assert 'aria-describedby="help-voltage id_voltage_error"' in html
+    assert 'aria-describedby="help-amperage"' in html  # no error: the help only
 
 
 def test_formset_reports_errors_per_item():

@@ -6,11 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
 
-from tests.factories import make_station
+from stations.views.wizard import NO_TENANT_MESSAGE
+from tests.factories import make_operator, make_station
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,3 +102,61 @@ def test_demo_setup_is_idempotent(capsys):
     out = capsys.readouterr().out
     assert "Operator login: operator / operator-demo" in out
     assert Group.objects.get(name="Operators").user_set.filter(username="operator").count() == 1
+
+
+# -- the menu and the error pages ---------------------------------------------------------------------------
+
+
+def nav_of(response) -> str:
+    content = response.content.decode()
+    return content[content.index('id="nav-main"') : content.index("</nav>")]
+
+
+@pytest.mark.django_db
+def test_menu_offers_import_to_an_operator_with_a_tenant(operator_client):
+    nav = nav_of(operator_client.get(reverse("dashboard")))
+    assert reverse("stations:import") in nav
+    assert reverse("stations:upload") in nav
+
+
+@pytest.mark.django_db
+def test_menu_hides_import_from_support_without_a_tenant(client, support):
+    # Support holds every permission but has no tenant to import into: as on the dashboard, no link.
+    client.force_login(support)
+    nav = nav_of(client.get(reverse("dashboard")))
+    assert reverse("stations:import") not in nav
+    assert reverse("stations:upload") not in nav
+    assert reverse("stations:activate") in nav
+
+
+@pytest.mark.django_db
+def test_forbidden_page_says_why_in_the_product_layout(client, support):
+    client.force_login(support)
+    response = client.get(reverse("stations:import"))
+    assert response.status_code == 403
+    assert [template.name for template in response.templates][:2] == ["403.html", "base.html"]
+    content = response.content.decode()
+    assert NO_TENANT_MESSAGE in content
+    assert f'href="{reverse("dashboard")}"' in content
+    assert "Back to the dashboard" in content
+
+
+@pytest.mark.django_db
+def test_forbidden_page_without_a_reason_gives_a_general_one(client, tenant):
+    user = make_operator(tenant, "viewer")
+    user.groups.clear()
+    user.user_permissions.add(Permission.objects.get(codename="view_station"))
+    client.force_login(user)
+    response = client.get(reverse("stations:import"))
+    assert response.status_code == 403
+    assert "does not have the permission this page needs" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_not_found_page_uses_the_product_layout(operator_client):
+    response = operator_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert [template.name for template in response.templates][:2] == ["404.html", "base.html"]
+    content = response.content.decode()
+    assert "/no-such-page/" in content
+    assert "Back to the dashboard" in content

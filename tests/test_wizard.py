@@ -232,14 +232,17 @@ def test_connector_errors_stay_on_the_step_next_to_their_item(at_connectors, ove
     assert code in codes(formset.forms[1].errors)[field]
     content = response.content.decode()
     assert f'href="#id_connectors-1-{field}"' in content
-    assert "Connector settings 2, " in content
+    # One name for an item, in the error summary as on its card.
+    assert f"Connector ID 2, {formset.forms[1][field].label}</a>" in content
+    assert "Connector settings 2" not in content
 
 
 def test_at_least_one_connector_specification_is_required(at_connectors):
     response = at_connectors.post(URL, connectors_data({"standard": "", "voltage": ""}))
     assert step_of(response) == "connectors"
     assert [e.code for e in response.context["form"].non_form_errors().as_data()] == ["no_connector_specs"]
-    assert "Add at least one connector specification" in response.content.decode()
+    # The domain's message, as rules.check_positions words it.
+    assert "A station needs at least one connector specification." in response.content.decode()
 
 
 def test_power_and_line_voltage_warning_shown_beside_each_item(at_connectors):
@@ -356,21 +359,147 @@ def test_reload_shows_the_current_step_with_its_data(at_overview):
     assert "ST-100" in response.content.decode()
 
 
-def test_a_second_tab_posting_an_older_step_continues_from_that_step(at_overview):
-    # The first tab is at the overview; an older tab submits the details again.
-    response = at_overview.post(URL, details_data(station_id="ST-OTHER-TAB"))
+def revision_of(response) -> str:
+    found = re.search(r'name="wizard_revision" value="([0-9a-f]+)"', response.content.decode())
+    assert found, "every wizard page carries its revision"
+    return found.group(1)
+
+
+def test_every_step_carries_the_revision_of_its_data(operator_client):
+    first = revision_of(operator_client.get(URL))
+    response = operator_client.post(URL, {**details_data(), "wizard_revision": first})
+    second = revision_of(response)
     assert step_of(response) == "connectors"
-    assert len(response.context["form"].forms) == 2
-    response = at_overview.post(URL, connectors_data(spec(), DC))
-    assert "ST-OTHER-TAB" in response.content.decode()
-
-
-def test_start_over_clears_the_wizard(at_overview):
-    response = at_overview.post(URL, overview_data(wizard_action="restart"))
+    assert second != first
+    response = operator_client.post(URL, {**connectors_data(spec(), DC), "wizard_revision": second})
+    assert step_of(response) == "overview"
+    third = revision_of(response)
+    assert third != second
+    # Looking is not changing: a reload, Back and Edit without edits keep the revision.
+    assert revision_of(operator_client.get(URL)) == third
+    response = operator_client.post(URL, overview_data(wizard_goto_step="connectors", wizard_revision=third))
+    assert revision_of(response) == third
+    response = operator_client.post(URL, {**connectors_data(spec(), DC), "wizard_revision": third})
+    response = operator_client.post(URL, overview_data(wizard_revision=revision_of(response)))
     assert response.status_code == 302
+    assert Station.objects.get().station_id == "ST-100"
+
+
+def test_save_from_a_tab_whose_data_another_tab_changed_is_refused(at_overview):
+    # Tab A shows the overview for TAB-A.
+    at_overview.post(URL, overview_data(wizard_goto_step="details"))
+    tab_a = at_overview.post(URL, details_data(station_id="TAB-A"))
+    tab_a = at_overview.post(URL, {**connectors_data(spec(), DC), "wizard_revision": revision_of(tab_a)})
+    assert "TAB-A" in tab_a.content.decode()
+    revision_a = revision_of(tab_a)
+    # Tab B, on the same session, edits the details to TAB-B and reaches the overview.
+    tab_b = at_overview.post(URL, overview_data(wizard_goto_step="details", wizard_revision=revision_a))
+    tab_b = at_overview.post(URL, {**details_data(station_id="TAB-B"), "wizard_revision": revision_of(tab_b)})
+    tab_b = at_overview.post(URL, {**connectors_data(spec(), DC), "wizard_revision": revision_of(tab_b)})
+    assert "TAB-B" in tab_b.content.decode()
+    # Tab A clicks Save: nothing is saved, the current overview is shown with the reason.
+    response = at_overview.post(URL, overview_data(wizard_revision=revision_a))
+    assert response.status_code == 200
+    assert step_of(response) == "overview"
+    assert Station.objects.count() == 0
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "This import was changed in another tab or window: check the overview again."
+    ]
+    content = response.content.decode()
+    assert "This import was changed in another tab or window" in content
+    assert "TAB-B" in content
+    assert "TAB-A" not in content
+    # Saving from the page just shown saves what it shows.
+    response = at_overview.post(URL, overview_data(wizard_revision=revision_of(response)))
+    assert response.status_code == 302
+    assert Station.objects.get().station_id == "TAB-B"
+
+
+def test_a_step_posted_from_a_stale_tab_is_refused_and_stores_nothing(at_overview):
+    stale = revision_of(at_overview.get(URL))
+    # Another tab changes the connectors.
+    page = at_overview.post(URL, overview_data(wizard_goto_step="connectors", wizard_revision=stale))
+    at_overview.post(URL, {**connectors_data(DC), "wizard_revision": revision_of(page)})
+    # The stale tab's details post would overwrite the details: refused, the current overview shown.
+    response = at_overview.post(URL, {**details_data(station_id="ST-OTHER-TAB"), "wizard_revision": stale})
+    assert step_of(response) == "overview"
+    content = response.content.decode()
+    assert "changed in another tab or window" in content
+    assert "ST-OTHER-TAB" not in content
+    assert [spec.power_type for spec in response.context["specs"]] == ["DC"]
+    assert revision_of(at_overview.get(URL)) == revision_of(response)
+
+
+def test_a_stale_post_while_the_other_tab_is_mid_way_shows_where_it_stands(at_overview):
+    stale = revision_of(at_overview.get(URL))
+    page = at_overview.post(URL, overview_data(wizard_goto_step="connectors", wizard_revision=stale))
+    # The other tab left the connectors invalid (Back stores them as entered).
+    invalid = connectors_data(spec(voltage="5"), wizard_goto_step="details")
+    at_overview.post(URL, {**invalid, "wizard_revision": revision_of(page)})
+    response = at_overview.post(URL, overview_data(wizard_revision=stale))
+    assert step_of(response) == "connectors"
+    assert "changed in another tab or window" in response.content.decode()
+    assert Station.objects.count() == 0
+
+
+def test_first_step_input_from_an_older_page_is_taken_when_nothing_is_stored(at_overview):
+    older = revision_of(at_overview.get(URL))
+    at_overview.post(URL, overview_data(wizard_action="restart-confirm"))  # another tab started over
+    response = at_overview.post(URL, {**details_data(station_id="ST-TYPED"), "wizard_revision": older})
+    assert step_of(response) == "connectors"
+    assert "changed in another tab" not in response.content.decode()
+
+
+def test_start_over_asks_for_confirmation_before_clearing(at_overview):
+    revision = revision_of(at_overview.get(URL))
+    response = at_overview.post(URL, overview_data(wizard_action="restart", wizard_revision=revision))
+    assert response.status_code == 200
+    assert response.templates[0].name == "stations/wizard/start_over.html"
+    content = response.content.decode()
+    assert "Start over and discard this import?" in content
+    assert "ST-100" in content
+    assert 'value="restart-confirm"' in content
+    # "No": nothing was lost.
+    response = at_overview.get(URL)
+    assert step_of(response) == "overview"
+    assert "ST-100" in response.content.decode()
+    # "Yes": cleared, and said so.
+    response = at_overview.post(URL, overview_data(wizard_action="restart-confirm"))
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Started over: everything entered for the previous station was discarded."
+    ]
     response = at_overview.get(URL)
     assert step_of(response) == "details"
     assert not response.context["form"].is_bound
+
+
+def test_start_over_keeps_the_current_step_input_in_case_the_answer_is_no(at_connectors):
+    at_connectors.post(URL, connectors_data(spec(), DC, wizard_action="restart"))
+    response = at_connectors.get(URL)
+    assert step_of(response) == "connectors"
+    assert len(response.context["form"].forms) == 2
+
+
+def test_start_over_sits_apart_from_next_and_save(at_overview):
+    content = at_overview.get(URL).content.decode()
+    footer = content[content.index('class="card-footer') :]
+    start_over, back, save = (footer.index(text) for text in ("Start over", "wizard_goto_step", ">Save<"))
+    assert start_over < back < save
+
+
+@pytest.mark.parametrize("first", ["restart-confirm", "save"])
+def test_save_after_start_over_or_a_second_save_says_why_nothing_happens(at_overview, first):
+    action = {"wizard_action": first} if first != "save" else {}
+    assert at_overview.post(URL, overview_data(**action)).status_code == 302
+    response = at_overview.post(URL, overview_data())
+    assert response.status_code == 302
+    assert response["Location"] == URL
+    assert "This import was already saved or started over." in [
+        str(m) for m in get_messages(response.wsgi_request)
+    ]
+    assert Station.objects.count() == (1 if first == "save" else 0)
+    assert step_of(at_overview.get(URL)) == "details"
 
 
 # -- step 3: overview and Save -------------------------------------------------------------------------
@@ -488,9 +617,9 @@ def test_preview_needs_login(client):
 
 def test_resubmitting_save_after_success_imports_nothing_twice(at_overview):
     assert at_overview.post(URL, overview_data()).status_code == 302
-    response = at_overview.post(URL, overview_data())  # the browser's "resend the form"
-    assert response.status_code == 200
+    response = at_overview.post(URL, overview_data(), follow=True)  # the browser's "resend the form"
     assert step_of(response) == "details"
+    assert "This import was already saved or started over." in response.content.decode()
     assert Station.objects.count() == 1
 
 
@@ -499,3 +628,45 @@ def test_connectors_post_without_formset_data_is_handled(at_connectors, extra):
     response = at_connectors.post(URL, _management("connectors", extra))
     assert response.status_code == 200
     assert step_of(response) in {"connectors", "details"}
+
+
+# -- focus, labels, descriptions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "focused"),
+    [
+        ("up-2", 'value="up-1"'),  # still movable up: stays on Move up
+        ("up-1", 'value="down-0"'),  # now first, Move up disabled: its enabled sibling
+        ("down-0", 'value="down-1"'),
+        ("down-1", 'value="up-2"'),  # now last, Move down disabled
+    ],
+)
+def test_focus_after_a_move_is_on_an_enabled_button_of_the_moved_item(at_connectors, action, focused):
+    response = at_connectors.post(
+        URL, connectors_data(spec(), DC, spec(power_type="AC_1_PHASE"), wizard_action=action)
+    )
+    content = response.content.decode()
+    buttons = re.findall(r"<button[^>]*>", content)
+    autofocused = [button for button in buttons if " autofocus" in button]
+    assert len(autofocused) == 1
+    assert focused in autofocused[0]
+    assert " disabled" not in autofocused[0]
+
+
+def test_selects_open_on_a_choose_label(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(), wizard_action="add"))
+    content = response.content.decode()
+    assert "---------" not in content
+    blanks = re.findall(r'<option value=""( selected)?>([^<]*)</option>', content)
+    assert [label for _, label in blanks] == ["Choose…"] * 6  # standard, format, power type, for each item
+    assert [bool(selected) for selected, _ in blanks] == [False] * 3 + [True] * 3  # the added item
+
+
+def test_an_invalid_number_is_described_by_its_help_and_its_error(at_connectors):
+    response = at_connectors.post(URL, connectors_data(spec(voltage="5", amperage="0")))
+    content = response.content.decode()
+    for name in ("voltage", "amperage"):
+        assert f'aria-describedby="help-{name} id_connectors-0-{name}_error"' in content
+        assert f'id="id_connectors-0-{name}_error"' in content
+        assert f'id="help-{name}"' in content

@@ -4,7 +4,14 @@ A formtools ``SessionWizardView`` keeping raw data per step, with three departur
 "Back" and the overview's "Edit" store the current step's input before moving; the connectors step has
 add / remove / move actions that are plain submit buttons (no JavaScript needed); and a GET shows where the
 wizard is instead of resetting it, so a reload or a second tab loses nothing.
+
+Every page carries the revision of the stored data it was rendered from (``wizard_revision``): a step or Save
+posted from a page whose data another tab has changed since is refused, showing what is stored now.
+"Start over" asks for confirmation on a page of its own.
 """
+
+import hashlib
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -12,6 +19,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, SuspiciousOperation, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from formtools.wizard.forms import ManagementForm
 from formtools.wizard.views import SessionWizardView
 
@@ -33,6 +41,10 @@ DETAILS, CONNECTORS, OVERVIEW = "details", "connectors", "overview"
 STEP_TITLES = {DETAILS: "Station details", CONNECTORS: "Connectors setup", OVERVIEW: "Overview"}
 SUCCESS_MESSAGE = "Station {station_id} imported. It is ready to be activated."
 NO_TENANT_MESSAGE = "Your account is not linked to an operator: there is no tenant to import stations into."
+STALE_MESSAGE = "This import was changed in another tab or window: check the overview again."
+GONE_MESSAGE = "This import was already saved or started over."
+RESTARTED_MESSAGE = "Started over: everything entered for the previous station was discarded."
+REVISION_FIELD = "wizard_revision"
 
 
 def _storable(data: dict) -> dict:
@@ -69,12 +81,26 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
         management = ManagementForm(self.request.POST, prefix=self.prefix)
         if not management.is_valid() or management.cleaned_data["current_step"] not in self.get_form_list():
             raise SuspiciousOperation("ManagementForm data is missing or has been tampered.")
-        # The page submitted says whose data this is (another tab may have moved the wizard meanwhile).
-        self.storage.current_step = management.cleaned_data["current_step"]
+        posted_step = management.cleaned_data["current_step"]
         action = self.request.POST.get("wizard_action", "")
-        if action == "restart":
+        if action == "restart-confirm":
             self.storage.reset()
+            messages.info(self.request, RESTARTED_MESSAGE)
             return redirect(self.request.path)
+        stored_nothing = not self.storage.data[self.storage.step_data_key]
+        if stored_nothing and posted_step != self.steps.first:
+            # Saved, or started over, in this tab (a double click) or another one: nothing left to continue.
+            messages.info(self.request, GONE_MESSAGE)
+            return redirect(self.request.path)
+        posted_revision = self.request.POST.get(REVISION_FIELD)
+        # Nothing stored, nothing to overwrite: first-step input is taken whatever the page's revision. A page
+        # without the field (a scripted client) is not checked either: the check guards against other tabs.
+        if not stored_nothing and posted_revision is not None and posted_revision != self.revision():
+            return self.render_stale()
+        # The page submitted says where it is (Back in another tab may have moved the wizard meanwhile).
+        self.storage.current_step = posted_step
+        if action == "restart":
+            return self.render_restart_confirmation()
         if action and self.steps.current == CONNECTORS:
             return self.render_connectors_action(action)
         return super().post(*args, **kwargs)
@@ -89,6 +115,39 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
             return self.render(form, **kwargs)
         self.storage.current_step = goto_step
         return self.render(self.stored_form(goto_step), **kwargs)
+
+    def revision(self) -> str:
+        """A fingerprint of the stored input (each step's own fields): it changes whenever the data does."""
+        stored = self.storage.data[self.storage.step_data_key]
+        fields = {
+            step: {key: value for key, value in (data or {}).items() if key.startswith(f"{step}-")}
+            for step, data in stored.items()
+        }
+        fields = {step: values for step, values in fields.items() if values}  # the overview has no fields
+        encoded = json.dumps(fields, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()[:20]
+
+    def render_stale(self):
+        """Another tab changed the data this page was made from: show what is stored now, nothing saved."""
+        messages.warning(self.request, STALE_MESSAGE)
+        for step in self.get_form_list():
+            form = self.stored_form(step)
+            if step != OVERVIEW and not form.is_valid():
+                # Not complete yet (the other tab is still at it): show where the stored data stops.
+                self.storage.current_step = step
+                return self.render(form)
+        self.storage.current_step = OVERVIEW
+        return self.render(self.stored_form(OVERVIEW))
+
+    def render_restart_confirmation(self):
+        """Start over only after a second click: the page's input is kept in case the answer is no."""
+        current = self.steps.current
+        if current != OVERVIEW:
+            form = self.get_form(current, data=self.request.POST, files=self.request.FILES)
+            self.storage.set_step_data(current, self.get_form_step_data(form))
+        context = self.get_context_data(form=self.stored_form(current))
+        context["station_id"] = (self.storage.get_step_data(DETAILS) or {}).get(f"{DETAILS}-station_id", "")
+        return TemplateResponse(self.request, "stations/wizard/start_over.html", context)
 
     def stored_form(self, step):
         data, files = self.storage.get_step_data(step), self.storage.get_step_files(step)
@@ -117,10 +176,11 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
             focus = ("item", min(index, len(items) - 1)) if items else ("add", None)
         elif name == "up" and 0 < index < len(items):
             items[index - 1], items[index] = items[index], items[index - 1]
-            focus = ("up", index - 1)
+            # At the top "Move up" is disabled: keep focus on the item's enabled sibling, not the page.
+            focus = ("up", index - 1) if index - 1 > 0 else ("down", index - 1)
         elif name == "down" and 0 <= index < len(items) - 1:
             items[index + 1], items[index] = items[index], items[index + 1]
-            focus = ("down", index + 1)
+            focus = ("down", index + 1) if index + 1 < len(items) - 1 else ("up", index + 1)
         self.storage.set_step_data(CONNECTORS, _storable(connector_formset_data(formset.prefix, items)))
         # Shown unbound: rearranging is not a submission, so no "required" errors on a fresh item.
         return self.render(ConnectorSpecFormSet(prefix=formset.prefix, initial=items), focus=focus)
@@ -170,6 +230,7 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
         context = super().get_context_data(form=form, **kwargs)
         step = self.steps.current
         context.update(
+            revision=self.revision(),
             step_title=STEP_TITLES[step],
             step_list=[
                 {"name": name, "title": STEP_TITLES[name], "number": number}
@@ -229,7 +290,7 @@ def error_summary(form) -> list[dict]:
         found.extend(_form_errors(form, ""))
     else:
         for number, item in enumerate(forms, start=1):
-            found.extend(_form_errors(item, f"Connector settings {number}, "))
+            found.extend(_form_errors(item, f"Connector ID {number}, "))
         if form.is_bound:
             found.extend({"message": message} for message in form.non_form_errors())
     first = next((error for error in found if error.get("field") is not None), None)

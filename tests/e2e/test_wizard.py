@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from stations.models import Station
+from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import make_station
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -61,11 +62,14 @@ def test_two_specs_back_and_forth_and_save(page, live_server, login, operator, s
     expect(items).to_have_count(2)
     expect(items.nth(1).get_by_label("Voltage")).to_have_value("500")
 
-    # Move the DC specification first, then back again: order is what the user sees.
-    page.get_by_role("button", name="Move connector settings 2 up").click()
+    # Move the DC specification first, then back again: order is what the user sees. Moved to the top or
+    # the bottom, the item's disabled button cannot hold focus: its enabled sibling does.
+    page.get_by_role("button", name="Move connector ID 2 up").click()
     expect(items.nth(0).get_by_label("Power type")).to_have_value("DC")
-    page.get_by_role("button", name="Move connector settings 1 down").click()
+    expect(page.get_by_role("button", name="Move connector ID 1 down")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(items.nth(0).get_by_label("Power type")).to_have_value("AC_3_PHASE")
+    expect(page.get_by_role("button", name="Move connector ID 2 up")).to_be_focused()
     next_button(page).click()
 
     expect(page.get_by_test_id("wizard-step")).to_have_text("Step 3 of 3: Overview")
@@ -128,11 +132,11 @@ def test_errors_are_summarised_and_focused(page, live_server, login, operator, s
     fill_details(page, "ST-ERRORS")
     next_button(page).click()
     next_button(page).click()  # nothing entered
-    expect(summary).to_contain_text("Add at least one connector specification")
+    expect(summary).to_contain_text("A station needs at least one connector specification.")
     expect(summary).to_be_focused()
     fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 2300, 0)
     next_button(page).click()
-    expect(summary).to_contain_text("Connector settings 1, Voltage")
+    expect(summary).to_contain_text("Connector ID 1, Voltage")
     expect(page.locator("[data-connector-item]").first.get_by_label("Voltage")).to_be_focused()
     screenshot("wizard-2-connectors-errors")
 
@@ -210,8 +214,8 @@ def test_connectors_without_javascript(browser, live_server, operator, screensho
     expect(items.nth(0).locator("[data-warning]")).to_contain_text("enter 230 V instead")
     fill_spec(page, 1, "CHAdeMO", "Cable", "DC", 500, 125)
     page.get_by_role("button", name="Add connector settings").click()
-    page.get_by_role("button", name="Remove connector settings 3").click()
-    page.get_by_role("button", name="Move connector settings 2 up").click()
+    page.get_by_role("button", name="Remove connector ID 3").click()
+    page.get_by_role("button", name="Move connector ID 2 up").click()
     expect(items).to_have_count(2)
     expect(items.nth(0).get_by_label("Standard")).to_have_value("CHADEMO")
     next_button(page).click()
@@ -223,3 +227,85 @@ def test_connectors_without_javascript(browser, live_server, operator, screensho
         (2, "IEC_62196_T2"),
     ]
     context.close()
+
+
+def test_a_tab_whose_data_changed_meanwhile_cannot_save_it(page, live_server, login, operator, screenshot):
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "TAB-A")
+    next_button(page).click()
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 230, 16)
+    next_button(page).click()
+    expect(page.get_by_test_id("wizard-step")).to_have_text("Step 3 of 3: Overview")
+
+    other = page.context.new_page()  # a second tab, same session
+    other.goto(f"{live_server.url}/stations/import/")
+    other.get_by_role("button", name="Edit station details").click()
+    other.get_by_label("Station ID").fill("TAB-B")
+    next_button(other).click()
+    next_button(other).click()
+    expect(other.get_by_test_id("wizard-step")).to_have_text("Step 3 of 3: Overview")
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert").filter(has_text="changed in another tab or window")).to_be_visible()
+    expect(page.get_by_test_id("wizard-step")).to_have_text("Step 3 of 3: Overview")
+    expect(page.locator("main")).to_contain_text("TAB-B")
+    screenshot("wizard-3-overview-changed-in-another-tab")
+    assert not Station.objects.exists()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Station TAB-B imported. It is ready to be activated.")).to_be_visible()
+
+    # The other tab saves again: nothing left to save, and it says so.
+    other.get_by_role("button", name="Save").click()
+    expect(other.get_by_text("This import was already saved or started over.")).to_be_visible()
+    expect(other.get_by_test_id("wizard-step")).to_have_text("Step 1 of 3: Station details")
+    screenshot_page(other, "wizard-1-details-already-saved")
+    assert Station.objects.count() == 1
+
+
+def test_start_over_asks_first(page, live_server, login, operator, screenshot):
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "ST-AGAIN")
+    next_button(page).click()
+    screenshot("wizard-2-connectors-footer")
+    page.get_by_role("button", name="Start over…").click()
+    expect(page.get_by_role("heading", name="Start over and discard this import?")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("ST-AGAIN")
+    screenshot("wizard-start-over-confirm")
+    page.get_by_role("link", name="No, continue the import").click()
+    expect(page.get_by_test_id("wizard-step")).to_have_text("Step 2 of 3: Connectors setup")
+    page.get_by_role("button", name="Back").click()
+    expect(page.get_by_label("Station ID")).to_have_value("ST-AGAIN")
+    page.get_by_role("button", name="Start over…").click()
+    page.get_by_role("button", name="Yes, discard and start over").click()
+    expect(page.get_by_text("Started over")).to_be_visible()
+    expect(page.get_by_label("Station ID")).to_have_value("")
+
+
+def test_support_without_tenant_sees_no_import_and_a_clear_403(page, live_server, login, support, screenshot):
+    login(support)
+    nav = page.get_by_role("navigation", name="Main navigation")
+    expect(nav.get_by_role("link", name="Import station")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Upload stations")).to_have_count(0)
+    page.goto(f"{live_server.url}/stations/import/")
+    expect(page.get_by_test_id("error-message")).to_contain_text("not linked to an operator")
+    screenshot("error-403-no-tenant")
+    page.get_by_role("link", name="Back to the dashboard").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/no-such-page/")
+    expect(page.get_by_role("heading", name="There is no page here")).to_be_visible()
+    screenshot("error-404")
+
+
+def test_links_use_the_brand_colour(page, live_server, login, operator):
+    login(operator)
+    link = page.locator("main a:not([class])").first
+    expect(link).to_have_css("color", "rgb(11, 93, 75)")
+    link.hover()
+    expect(link).to_have_css("color", "rgb(8, 68, 56)")
+
+
+def screenshot_page(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
