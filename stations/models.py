@@ -85,7 +85,8 @@ class Station(models.Model):
         max_length=rules.SECURITY_CODE_MAX_LENGTH,
         validators=[validate_security_code_length, validate_no_whitespace],
         help_text=(
-            f"{rules.SECURITY_CODE_MIN_LENGTH} to {rules.SECURITY_CODE_MAX_LENGTH} characters without spaces, asked for again at activation so that a mistyped "
+            f"{rules.SECURITY_CODE_MIN_LENGTH} to {rules.SECURITY_CODE_MAX_LENGTH} characters "
+            "without spaces, asked for again at activation so that a mistyped "
             "Station ID cannot activate someone else's station. Print it on the packaging."
         ),
     )
@@ -219,7 +220,8 @@ class ConnectorSpec(models.Model):
         "Voltage",
         validators=[MinValueValidator(rules.VOLTAGE_MIN), MaxValueValidator(rules.VOLTAGE_MAX)],
         help_text=(
-            f"Whole volts, {rules.VOLTAGE_MIN} to {rules.VOLTAGE_MAX}. For AC enter the phase (line-to-neutral) voltage: "
+            f"Whole volts, {rules.VOLTAGE_MIN} to {rules.VOLTAGE_MAX}. "
+            "For AC enter the phase (line-to-neutral) voltage: "
             "a 400 V three-phase connector is entered as 230 V."
         ),
     )
