@@ -228,7 +228,7 @@ def stations_import(
         "tenant": tenant,
         "user": user,
         "source": source,
-        "file_name": file_name[:255],
+        "file_name": file_name[: ImportRecord._meta.get_field("file_name").max_length],
         "dry_run": dry_run,
         "row_count": plan.row_count,
     }
@@ -237,6 +237,7 @@ def stations_import(
             **base,
             succeeded=plan.ok,
             error_count=len(plan.errors),
+            errors=_errors_data(plan.errors),
             stations_created=plan.stations_created if plan.ok else 0,
             stations_overridden=plan.stations_overridden if plan.ok else 0,
             connector_specs=plan.connector_specs if plan.ok else 0,
@@ -253,9 +254,17 @@ def stations_import(
             )
             _plan_write(tenant, record, plan)
     except _ImportLost as lost:
-        record = import_record_create(**base, error_count=1)
+        record = import_record_create(**base, error_count=1, errors=_errors_data([lost.error]))
         return StationsImportResult(plan, record, [lost.error], dry_run)
     return StationsImportResult(plan, record, [], dry_run)
+
+
+def _errors_data(errors) -> list[dict]:
+    """The errors as stored on the import record (JSON), for the downloadable error list."""
+    return [
+        {"row": e.row, "column": e.column, "code": e.code, "message": e.message, "value": e.value}
+        for e in errors
+    ]
 
 
 def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:

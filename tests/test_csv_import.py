@@ -39,19 +39,19 @@ def errors_of(plan):
 
 # Every cell rule, boundary and code: (id, cells of row 2, expected errors as (column, code), or [] if valid).
 CELL_CASES = [
-    ("station-id-empty", {"Station_ID": ""}, [("Station ID", "required")]),
+    ("station-id-empty", {"Station_ID": ""}, [("Station ID", "blank")]),
     ("station-id-48", {"Station_ID": "S" * 48}, []),
     ("station-id-49", {"Station_ID": "S" * 49}, [("Station ID", "max_length")]),
     ("station-id-space", {"Station_ID": "ST 1"}, [("Station ID", "invalid_station_id")]),
     ("station-id-slash", {"Station_ID": "ST/1"}, [("Station ID", "invalid_station_id")]),
     ("station-id-ocpp-specials", {"Station_ID": "a*-_=:+|@.Z9"}, []),
-    ("security-code-empty", {"Security_code": ""}, [("Security code", "required")]),
+    ("security-code-empty", {"Security_code": ""}, [("Security code", "blank")]),
     ("security-code-3", {"Security_code": "abc"}, [("Security code", "min_length")]),
     ("security-code-4", {"Security_code": "abcd"}, []),
     ("security-code-64", {"Security_code": "x" * 64}, []),
     ("security-code-65", {"Security_code": "x" * 65}, [("Security code", "max_length")]),
     ("security-code-space", {"Security_code": "ab cd"}, [("Security code", "whitespace")]),
-    ("manufacturer-empty", {"Manufacturer": ""}, [("Manufacturer", "required")]),
+    ("manufacturer-empty", {"Manufacturer": ""}, [("Manufacturer", "blank")]),
     ("manufacturer-255", {"Manufacturer": "m" * 255}, []),
     ("manufacturer-256", {"Manufacturer": "m" * 256}, [("Manufacturer", "max_length")]),
     ("article-empty-ok", {"Article_number": ""}, []),
@@ -60,28 +60,28 @@ CELL_CASES = [
     ("serial-255", {"Serial_number": "s" * 255}, []),
     ("serial-256", {"Serial_number": "s" * 256}, [("Serial number", "max_length")]),
     ("serial-space", {"Serial_number": "ACE 1"}, [("Serial number", "whitespace")]),
-    ("wifi-empty", {"Wi_Fi_supported": ""}, [("Wi-Fi supported", "required")]),
+    ("wifi-empty", {"Wi_Fi_supported": ""}, [("Wi-Fi supported", "blank")]),
     ("wifi-maybe", {"Wi_Fi_supported": "maybe"}, [("Wi-Fi supported", "invalid_boolean")]),
     ("wifi-yes-no", {"Wi_Fi_supported": "yes", "GSM_supported": "no"}, []),
     ("wifi-1-0", {"Wi_Fi_supported": "1", "GSM_supported": "0"}, []),
     ("booleans-any-case", {"Wi_Fi_supported": "False", "GSM_supported": "tRuE"}, []),
-    ("gsm-empty", {"GSM_supported": ""}, [("GSM supported", "required")]),
+    ("gsm-empty", {"GSM_supported": ""}, [("GSM supported", "blank")]),
     (
         "no-connectivity",
         {"Wi_Fi_supported": "FALSE", "GSM_supported": "no"},
         [("Wi-Fi supported", "no_connectivity")],
     ),
-    ("connector-empty", {"Connector_type": ""}, [("Connector type", "required")]),
+    ("connector-empty", {"Connector_type": ""}, [("Connector type", "blank")]),
     ("connector-unknown", {"Connector_type": "Type 9"}, [("Connector type", "invalid_choice")]),
     ("connector-label", {"Connector_type": "ccs combo 2 (iec 62196-3)"}, []),
     ("connector-code-lowercase", {"Connector_type": "chademo"}, []),
-    ("format-empty", {"Format": ""}, [("Format", "required")]),
+    ("format-empty", {"Format": ""}, [("Format", "blank")]),
     ("format-unknown", {"Format": "Plug"}, [("Format", "invalid_choice")]),
     ("format-code", {"Format": "CABLE"}, []),
-    ("power-type-empty", {"Power_type": ""}, [("Power type", "required")]),
+    ("power-type-empty", {"Power_type": ""}, [("Power type", "blank")]),
     ("power-type-unknown", {"Power_type": "three-phase"}, [("Power type", "invalid_choice")]),
     ("power-type-code", {"Power_type": "ac_1_phase"}, []),
-    ("voltage-empty", {"Voltage": ""}, [("Voltage", "required")]),
+    ("voltage-empty", {"Voltage": ""}, [("Voltage", "blank")]),
     ("voltage-109", {"Voltage": "109"}, [("Voltage", "min_value")]),
     ("voltage-110", {"Voltage": "110"}, []),
     ("voltage-1000", {"Voltage": "1000", "Power_type": "DC"}, []),
@@ -89,7 +89,7 @@ CELL_CASES = [
     ("voltage-unit", {"Voltage": "230V"}, [("Voltage", "invalid_number")]),
     ("voltage-decimal", {"Voltage": "230.5"}, [("Voltage", "invalid_number")]),
     ("voltage-underscore", {"Voltage": "2_30"}, [("Voltage", "invalid_number")]),
-    ("amperage-empty", {"Amperage": ""}, [("Amperage", "required")]),
+    ("amperage-empty", {"Amperage": ""}, [("Amperage", "blank")]),
     ("amperage-0", {"Amperage": "0"}, [("Amperage", "min_value")]),
     ("amperage-1", {"Amperage": "1"}, []),
     ("amperage-500", {"Amperage": "500"}, []),
@@ -152,7 +152,7 @@ def test_collects_every_error_in_one_pass(tenant):
         (2, "Voltage", "max_value"),
         (2, "Amperage", "invalid_number"),
         (4, "Security code", "min_length"),
-        (4, "Format", "required"),
+        (4, "Format", "blank"),
     ]
     assert [e.value for e in plan.errors] == ["9999", "x", "ab", ""]
     assert [s.action for s in plan.stations] == ["refused", "create", "refused"]
@@ -283,7 +283,7 @@ def test_5000_rows_is_the_limit(tenant):
     assert plan.row_count == 5000
     plan = csv_import.parse(csv_bytes(*rows, row(Station_ID="S5000")), tenant=tenant)
     assert errors_of(plan) == [(None, "", "too_many_rows")]
-    assert "5,001 rows" in plan.errors[0].message
+    assert "more than 5,000 rows" in plan.errors[0].message
 
 
 def test_file_over_the_size_limit_is_refused(tenant, settings):
@@ -322,7 +322,7 @@ def test_station_columns_must_agree_on_every_row(tenant):
     )
     assert errors_of(plan) == [
         (3, "Manufacturer", "station_value_differs"),
-        (4, "Station ID", "station_value_differs"),
+        (4, "Station ID", "duplicate_station_id_in_file"),
     ]
     assert "Row 2 says “Alfen”" in plan.errors[0].message
 
@@ -431,7 +431,9 @@ def test_check_only_reports_per_station_and_writes_nothing(tenant, other_tenant,
         ("OWN1", "override"),
         ("THEIRS1", "refused"),
     ]
-    assert result.plan.stations[2].reasons == ["Row 5, Station ID: This Station ID is already registered."]
+    assert [str(e) for e in result.plan.stations[2].errors] == [
+        "Row 5, Station ID: This Station ID is already registered."
+    ]
     record = result.record
     assert (record.dry_run, record.succeeded, record.error_count) == (True, False, 1)
 
@@ -508,7 +510,7 @@ def test_errors_csv_lists_row_column_value_message(tenant):
     lines = csv_import.errors_csv(plan.errors).splitlines()
     assert lines[0] == "Row;Column;Value;Message"
     assert lines[1] == "2;Voltage;'=1+1;Expected a whole number."
-    assert lines[2] == "3;Format;;A value is required in this column."
+    assert lines[2] == "3;Format;;This field cannot be blank."
 
 
 def _import_at_once(tenant, plans):
