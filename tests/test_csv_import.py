@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from stations import csv_import, services
 from stations.choices import ImportSource, StationStatus
-from stations.csv_format import HEADERS
+from stations.csv_format import HEADERS, RowError
 from stations.models import ConnectorSpec, ImportRecord, Station
 from tests.csv_helpers import GOOD, csv_bytes, row, station_rows
 from tests.factories import make_station, spec_data
@@ -584,3 +585,155 @@ def test_two_overrides_of_the_same_stations_at_once_never_double_specifications(
     assert len(counts) == 1
     assert counts <= {2, 3}
     _assert_whole_stations()
+
+
+# Reading: quotes, encodings, the row limit, the header (review fixes).
+
+
+def test_unclosed_quote_is_reported_instead_of_swallowing_the_rows_after_it(tenant):
+    data = csv_bytes(row(Station_ID="ST1"), row(Station_ID="ST2"), row(Station_ID="ST3"))
+    data = data.replace(b"ST2;K7P2-93QX;Alfen", b'ST2;K7P2-93QX;"Alfen')
+    plan = csv_import.parse(data, tenant=tenant)
+    assert errors_of(plan) == [(3, "", "unclosed_quote")]
+    assert plan.errors[0].message.startswith('A quote (") opened in row 3 is never closed')
+
+
+def test_unclosed_quote_in_a_long_file_is_reported_not_a_crash(tenant):
+    # Past 128 KB the csv module raises csv.Error (field larger than field limit).
+    rows = [row(Station_ID=f"S{n}") for n in range(3000)]
+    data = csv_bytes(*rows).replace(b"S10;K7P2-93QX;Alfen", b'S10;K7P2-93QX;"Alfen')
+    plan = csv_import.parse(data, tenant=tenant)
+    assert errors_of(plan) == [(12, "", "unclosed_quote")]
+
+
+def test_bom_with_a_windows_1252_byte_reads_the_header(tenant):
+    data = b"\xef\xbb\xbf" + csv_bytes(row(Manufacturer="Müller"), encoding="cp1252")
+    plan = csv_import.parse(data, tenant=tenant)
+    assert plan.ok, plan.errors
+    assert plan.encoding == csv_import.WINDOWS_1252
+    assert plan.stations[0].station["manufacturer"] == "Müller"
+
+
+def test_bytes_neither_utf8_nor_windows_1252_say_so(tenant):
+    plan = csv_import.parse(csv_bytes(row()) + b"\x81", tenant=tenant)
+    assert errors_of(plan) == [(None, "", "not_text")]
+    assert "neither UTF-8 nor Windows-1252 text" in plan.errors[0].message
+
+
+def test_reading_stops_at_the_row_limit(tenant, settings):
+    settings.STATION_IMPORT_MAX_ROWS = 10
+    # Row 30 could not be read; it is never reached, so only the row limit is reported.
+    rows = [row(Station_ID=f"S{n}") for n in range(40)]
+    rows[28] = row(Station_ID='"S28')
+    data = csv_bytes(*rows).replace(b'"""S28"', b'"S28')
+    plan = csv_import.parse(data, tenant=tenant)
+    assert errors_of(plan) == [(None, "", "too_many_rows")]
+    assert "more than 10 rows" in plan.errors[0].message
+
+
+def test_blank_rows_do_not_count_towards_the_limit(tenant, settings):
+    settings.STATION_IMPORT_MAX_ROWS = 3
+    data = csv_bytes(*[row(Station_ID=f"S{n}") for n in range(3)]) + b"\r\n;;;\r\n" * 50
+    plan = csv_import.parse(data, tenant=tenant)
+    assert plan.ok, plan.errors
+    assert plan.row_count == 3
+
+
+def test_same_header_twice_in_other_capitals_is_a_duplicate(tenant):
+    header = [*HEADERS, "security code"]
+    plan = csv_import.parse(csv_bytes([*row(), "K7P2-93QX"], header=header), tenant=tenant)
+    assert errors_of(plan) == [(1, "security code", "duplicate_header")]
+    assert "“Security code”" in plan.errors[0].message
+
+
+def test_empty_header_cell_names_its_column(tenant):
+    header = [*HEADERS[:3], "", *HEADERS[3:]]
+    cells = row()
+    plan = csv_import.parse(csv_bytes([*cells[:3], "x", *cells[3:]], header=header), tenant=tenant)
+    assert errors_of(plan) == [(1, "Column 4", "unknown_header")]
+    assert plan.errors[0].message.startswith("Column 4 has no header.")
+
+
+def test_empty_trailing_column_without_header_is_ignored(tenant):
+    # Excel writes a ";" at the end of every line once a column past the last was touched.
+    data = csv_bytes([*row(), ""], [*row(Station_ID="ST2"), ""], header=[*HEADERS, ""])
+    plan = csv_import.parse(data, tenant=tenant)
+    assert plan.ok, plan.errors
+    assert [s.station_id for s in plan.stations] == ["ST1010101", "ST2"]
+
+
+def test_value_in_the_trailing_column_without_header_is_an_error(tenant):
+    data = csv_bytes([*row(), ""], [*row(Station_ID="ST2"), "note"], header=[*HEADERS, ""])
+    plan = csv_import.parse(data, tenant=tenant)
+    assert errors_of(plan) == [(3, "Column 13", "value_without_header")]
+
+
+# Grouping (review fixes).
+
+
+def test_rows_without_station_id_are_not_grouped(tenant):
+    plan = csv_import.parse(csv_bytes(row(Station_ID=""), row(Station_ID="")), tenant=tenant)
+    assert errors_of(plan) == [(2, "Station ID", "blank"), (3, "Station ID", "blank")]
+    assert len(plan.stations) == 2
+
+
+def test_same_id_in_other_capitals_is_one_code_consecutive_or_not(tenant):
+    consecutive = csv_import.parse(csv_bytes(row(Station_ID="ST1"), row(Station_ID="st1")), tenant=tenant)
+    apart = csv_import.parse(
+        csv_bytes(row(Station_ID="ST1"), row(Station_ID="ST2"), row(Station_ID="st1")), tenant=tenant
+    )
+    assert errors_of(consecutive) == [(3, "Station ID", "duplicate_station_id_in_file")]
+    assert errors_of(apart) == [(4, "Station ID", "duplicate_station_id_in_file")]
+
+
+def test_duplicate_message_does_not_start_with_a_value_from_the_file(tenant):
+    plan = csv_import.parse(csv_bytes(row(Station_ID="ST1"), row(Station_ID="st1")), tenant=tenant)
+    assert plan.errors[0].message.startswith("Row 2 has the same Station ID")
+
+
+def test_empty_required_cell_has_the_model_fields_code_and_message(tenant):
+    plan = csv_import.parse(csv_bytes(row(Manufacturer="")), tenant=tenant)
+    field = Station._meta.get_field("manufacturer")
+    with pytest.raises(ValidationError) as expected:
+        field.clean("", None)
+    assert [(e.code, e.message) for e in plan.errors] == [
+        (expected.value.error_list[0].code, str(expected.value.messages[0]))
+    ]
+
+
+def test_errors_csv_neutralises_every_cell():
+    formula = "=HYPERLINK(1)"
+    text = csv_import.errors_csv([RowError(2, formula, "x", formula, formula)])
+    assert text.splitlines()[1] == "2;'=HYPERLINK(1);'=HYPERLINK(1);'=HYPERLINK(1)"
+
+
+def test_megabytes_for_people():
+    assert csv_import.megabytes(5 * 1024 * 1024) == "5 MB"
+    assert csv_import.megabytes(5_000_000) == "4.8 MB"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's variable limit")
+def test_write_is_cut_into_statements_that_fit_sqlites_variable_limit(tenant):
+    import sqlite3
+
+    connection.ensure_connection()
+    raw = connection.connection
+    old = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 40)
+    try:
+        result = run(csv_bytes(*(r for n in range(30) for r in station_rows(f"B{n}", 2))), tenant)
+        assert result.ok, result.errors
+        result = run(csv_bytes(*(r for n in range(30) for r in station_rows(f"B{n}", 1))), tenant)
+    finally:
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, old)
+    assert result.ok, result.errors
+    assert (result.stations_overridden, ConnectorSpec.objects.count()) == (30, 30)
+
+
+def test_sqlite_older_than_3_35_fails_the_system_check():
+    from stations.checks import sqlite_version_check
+
+    errors = sqlite_version_check(sqlite_version=(3, 34, 1))
+    if connection.vendor == "sqlite":
+        assert [e.id for e in errors] == ["stations.E001"]
+        assert "SQLite 3.34.1 is too old" in errors[0].msg
+    assert sqlite_version_check(sqlite_version=(3, 35, 0)) == []
