@@ -268,8 +268,11 @@ def _records(text: str, plan: ImportPlan):
             return
         except csv.Error as error:
             # Past the field size limit (128 KB): in practice a quote opened here and never closed.
-            code = "unclosed_quote" if "field limit" in str(error) else "unreadable_row"
-            plan.errors.append(_unreadable(row, code, str(error)))
+            if "field limit" in str(error):
+                detail = f"or a value there is longer than {csv.field_size_limit():,} characters"
+                plan.errors.append(_unreadable(row, "unclosed_quote", detail))
+            else:
+                plan.errors.append(_unreadable(row, "unreadable_row", str(error)))
             return
         if not any(cell.strip() for cell in cells):
             continue
@@ -282,8 +285,9 @@ def _records(text: str, plan: ImportPlan):
 def _unreadable(row: int, code: str, detail: str = "") -> RowError:
     if code == "unclosed_quote":
         message = (
-            f'A quote (") opened in row {row} is never closed, so the rows after it cannot be read. '
-            "Close the quote, or remove it if it is not meant to enclose a value."
+            f'A quote (") opened in row {row} is never closed{f" ({detail})" if detail else ""}, so the '
+            "rows after it cannot be read. Close the quote, or remove it if it is not meant to enclose a "
+            "value."
         )
     else:
         message = f"Row {row} cannot be read as CSV ({detail}). {_SAVE_AS_CSV}"

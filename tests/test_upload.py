@@ -222,6 +222,16 @@ def test_workbook_is_refused_with_a_clear_message(operator_client):
     assert (record.succeeded, record.file_name, record.error_count) == (False, "stations.xlsx", 1)
 
 
+def test_unclosed_quote_in_a_long_file_is_a_422_with_a_record(operator_client):
+    rows = [row(Station_ID=f"S{n}") for n in range(3000)]
+    data = csv_bytes(*rows).replace(b"S10;K7P2-93QX;Alfen", b'S10;K7P2-93QX;"Alfen')
+    response = upload(operator_client, data)
+    assert response.status_code == 422
+    assert [e.code for e in response.context["result"].errors] == ["unclosed_quote"]
+    assert not Station.objects.exists()
+    assert ImportRecord.objects.get().errors[0]["code"] == "unclosed_quote"
+
+
 def test_empty_file_is_the_engines_error_with_a_record(operator_client):
     response = upload(operator_client, b"")
     assert response.status_code == 422
