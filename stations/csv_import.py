@@ -393,9 +393,10 @@ class _Reader:
         self.station_columns = [(c, i) for c, i in self.indexed if c.part == "station"]
         self.spec_columns = [(c, i) for c, i in self.indexed if c.part == "spec"]
         self.id_index = fields[_STATION_ID.field]
-        self.cache: dict[tuple[str, str], tuple[object, list[ValidationError]]] = {}
-        self.spec_cache: dict[tuple[str, ...], tuple] = {}
-        self.connectivity_cache: dict[tuple[bool, bool], list[ValidationError]] = {}
+        # The one verdict cache: a value seen before in a column (or a Wi-Fi/GSM pair seen before) is
+        # judged once. Building model instances and running validators per row would cost more than
+        # the rest of the import.
+        self.cache: dict[tuple, tuple[object, list]] = {}
 
     def read(self, rows):
         groups: dict[str, StationPlan] = {}
@@ -501,30 +502,19 @@ class _Reader:
         self.spec_row(station, row, cells)
 
     def spec_row(self, station: StationPlan, row: int, cells: list[str], keep: bool = True):
-        # Connector rows repeat a handful of combinations: judge each combination once.
-        raw = tuple(cells[index] for _column, index in self.spec_columns)
-        verdict = self.spec_cache.get(raw)
-        if verdict is None:
-            verdict = self.spec_cache[raw] = self.judge_spec(raw)
-        spec, errors, warning = verdict
-        for header, code, message, value in errors:
-            self.error(station, row, header, code, message, value)
+        spec = {}
+        for column, index in self.spec_columns:
+            cleaned = self.clean(station, row, column, cells[index].strip())
+            if cleaned is not _INVALID:
+                spec[column.field] = cleaned
+        warning = rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
         if warning is not None:
             item = RowError(row, "Voltage", warning.code, warning.message, str(spec["voltage"]))
             station.warnings.append(item)
             self.plan.warnings.append(item)
         if keep:
-            station.specs.append({**spec, "position": len(station.specs) + 1})
-
-    def judge_spec(self, raw: tuple[str, ...]):
-        spec, errors = {}, []
-        for (column, _index), cell in zip(self.spec_columns, raw, strict=True):
-            value = cell.strip()
-            cleaned, cell_errors = self.verdict(column, value)
-            errors += [(column.header, error.code, _text(error), value) for error in cell_errors]
-            if not cell_errors:
-                spec[column.field] = cleaned
-        return spec, errors, rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
+            spec["position"] = len(station.specs) + 1
+            station.specs.append(spec)
 
     # cells
 
@@ -555,18 +545,22 @@ class _Reader:
             return _INVALID, error.error_list
 
     def check_connectivity(self, station: StationPlan, row: int, raw: dict[str, str]):
+        """``Station.clean`` (Wi-Fi or GSM) for the station's pair of values, judged once per pair."""
         pair = (station.station["wifi_supported"], station.station["gsm_supported"])
-        if pair not in self.connectivity_cache:
+        key = ("connectivity", pair)
+        if key not in self.cache:
             try:
                 Station(wifi_supported=pair[0], gsm_supported=pair[1]).clean()
-                self.connectivity_cache[pair] = []
+                self.cache[key] = (pair, [])
             except ValidationError as error:
-                self.connectivity_cache[pair] = [
-                    (name, item) for name, items in error.error_dict.items() for item in items
-                ]
-        for name, item in self.connectivity_cache[pair]:
-            header = _HEADER_BY_FIELD.get(name, "")
-            self.error(station, row, header, item.code, _text(item), raw.get(name, ""))
+                self.cache[key] = (
+                    _INVALID,
+                    [(name, e) for name, items in error.error_dict.items() for e in items],
+                )
+        for name, item in self.cache[key][1]:
+            self.error(
+                station, row, _HEADER_BY_FIELD.get(name, ""), item.code, _text(item), raw.get(name, "")
+            )
 
     # stations
 
