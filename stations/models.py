@@ -47,7 +47,7 @@ class ImportRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     source = models.CharField(max_length=16, choices=ImportSource.choices)
-    file_name = models.CharField(max_length=255, blank=True)
+    file_name = models.CharField(max_length=rules.TEXT_MAX_LENGTH, blank=True)
     dry_run = models.BooleanField("check only", default=False)
     succeeded = models.BooleanField(default=False)
     row_count = models.PositiveIntegerField("rows", default=0)
