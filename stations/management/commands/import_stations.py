@@ -52,7 +52,8 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(str(error))
             raise CommandError(
-                f"Nothing was imported: {_errors(len(result.errors))} in {plan.row_count:,} rows.",
+                f"Nothing was imported: {_errors(len(result.errors))}"
+                + (f" in {plan.row_count:,} rows." if plan.row_count else "."),
                 returncode=1,
             )
         if dry_run:
