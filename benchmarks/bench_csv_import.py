@@ -8,7 +8,8 @@ plus ``services.stations_import``. "import" creates every station of a realistic
 connectors per station, some optional cells empty); "override" imports the same file again over the
 inactive stations it created; "check only" is the dry run; "rejected" is a file with 20 % bad rows.
 Queries are counted and peak memory (tracemalloc) measured in separate runs, so they don't slow the timed
-ones. Goal on a 2-core machine, SQLite: import < 0.5 s, check only < 0.25 s, rejected < 0.25 s at 5,000.
+ones. The last line is a file at the size limit made of tiny rows, refused at the row limit.
+Goal on a 2-core machine, SQLite: import < 0.5 s, check only < 0.25 s, rejected < 0.25 s at 5,000.
 """
 
 import os
@@ -31,7 +32,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 from benchmarks.csv_files import realistic_csv  # noqa: E402
-from stations import csv_import, services  # noqa: E402
+from stations import csv_format, csv_import, services  # noqa: E402
 from stations.choices import ImportSource  # noqa: E402
 from stations.models import ConnectorSpec, ImportRecord, Station, Tenant  # noqa: E402
 
@@ -144,6 +145,13 @@ def main():
                     f"{size:>6} {len(plan.stations):>8} {name:<24} {seconds:>8.3f} {parse_seconds:>8.3f} "
                     f"{count:>8} {memory:>9.1f}  {note}"
                 )
+        # A file at the size limit made of tiny rows: refused at the row limit without reading it all.
+        header = ";".join(csv_format.HEADERS).encode() + b"\r\n"
+        tiny = header + b"a;b\r\n" * ((csv_import.max_upload_bytes() - len(header)) // 5)
+        seconds = timed(lambda: csv_import.parse(tiny, tenant=tenant))
+        memory = peak_mib(lambda: csv_import.parse(tiny, tenant=tenant))
+        code = csv_import.parse(tiny, tenant=tenant).errors[0].code
+        print(f"{'5 MB of tiny rows':>40} {seconds:>8.3f} {'':>8} {'':>8} {memory:>9.1f}  {code}")
         clear()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -568,6 +568,7 @@ class ImportRecordAdmin(SupportOnlyAdmin):
     list_filter = ["succeeded", "source", "dry_run", "tenant"]
     list_select_related = ["tenant", "user"]
     search_fields = ["file_name", "user__username", "tenant__name"]
+    readonly_fields = ["errors"]
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):

@@ -127,23 +127,21 @@ class Column:
     field: str
     # "station" columns describe the station and must agree on all its rows; "spec" ones the connector.
     part: str
-    required: bool
     parse: Callable[[str], object]
     format: Callable[[object], str]
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("Station ID", "station_id", "station", True, parse_text, format_text),
-    Column("Security code", "security_code", "station", True, parse_text, format_text),
-    Column("Manufacturer", "manufacturer", "station", True, parse_text, format_text),
-    Column("Article number", "article_number", "station", False, parse_text, format_text),
-    Column("Wi-Fi supported", "wifi_supported", "station", True, parse_bool, format_bool),
-    Column("GSM supported", "gsm_supported", "station", True, parse_bool, format_bool),
+    Column("Station ID", "station_id", "station", parse_text, format_text),
+    Column("Security code", "security_code", "station", parse_text, format_text),
+    Column("Manufacturer", "manufacturer", "station", parse_text, format_text),
+    Column("Article number", "article_number", "station", parse_text, format_text),
+    Column("Wi-Fi supported", "wifi_supported", "station", parse_bool, format_bool),
+    Column("GSM supported", "gsm_supported", "station", parse_bool, format_bool),
     Column(
         "Connector type",
         "standard",
         "spec",
-        True,
         choice_parser(ConnectorStandard),
         format_text,
     ),
@@ -151,7 +149,6 @@ COLUMNS: tuple[Column, ...] = (
         "Format",
         "format",
         "spec",
-        True,
         choice_parser(ConnectorFormat),
         choice_formatter(ConnectorFormat),
     ),
@@ -159,13 +156,12 @@ COLUMNS: tuple[Column, ...] = (
         "Power type",
         "power_type",
         "spec",
-        True,
         choice_parser(PowerType),
         choice_formatter(PowerType),
     ),
-    Column("Voltage", "voltage", "spec", True, parse_int, format_text),
-    Column("Amperage", "amperage", "spec", True, parse_int, format_text),
-    Column("Serial number", "serial_number", "station", False, parse_text, format_text),
+    Column("Voltage", "voltage", "spec", parse_int, format_text),
+    Column("Amperage", "amperage", "spec", parse_int, format_text),
+    Column("Serial number", "serial_number", "station", parse_text, format_text),
 )
 
 HEADERS: tuple[str, ...] = tuple(column.header for column in COLUMNS)

@@ -9,16 +9,17 @@ twice: a value seen before in the same column reuses its first verdict, which ke
 ``services.stations_import`` writes a plan.
 """
 
+import codecs
 import csv
 import io
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from . import rules
-from .choices import StationStatus
 from .csv_format import (
     COLUMN_BY_HEADER,
     COLUMNS,
@@ -46,6 +47,12 @@ _HEADER_BY_FIELD = {column.field: column.header for column in COLUMNS}
 _COLUMN_ORDER = {header: index for index, header in enumerate(HEADERS)}
 _STATION_ID = COLUMN_BY_HEADER["Station ID"]
 
+
+def is_required(column: Column) -> bool:
+    """Whether a column must have a value: its model field's ``blank``, the one definition."""
+    return not _MODEL_FIELDS[column.field].blank
+
+
 # Signatures of files people pick by mistake instead of the CSV they saved.
 _BINARY_SIGNATURES = (
     (b"PK\x03\x04", "a spreadsheet workbook (.xlsx or .ods) or another zip archive"),
@@ -63,10 +70,6 @@ _SAVE_AS_CSV = (
 )
 
 
-# A warning has the same shape; it does not block the import.
-RowWarning = RowError
-
-
 @dataclass
 class StationPlan:
     """What the import does with one station: create it, override an inactive one, or refuse it (why)."""
@@ -81,10 +84,6 @@ class StationPlan:
     row_numbers: list[int] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
-
-    @property
-    def reasons(self) -> list[str]:
-        return [str(error) for error in self.errors]
 
     @property
     def rows_text(self) -> str:
@@ -142,73 +141,87 @@ def max_upload_bytes() -> int:
     return settings.STATION_IMPORT_MAX_UPLOAD_BYTES
 
 
-def too_large_error(size: int) -> RowError:
-    """The refusal of a file over the size limit, for callers that check the size before reading."""
-    limit = max_upload_bytes()
-    return RowError(
-        None,
-        "",
-        "file_too_large",
-        f"The file is {_megabytes(size)}; the limit is {_megabytes(limit)}. "
-        f"Split it into smaller files (at most {settings.STATION_IMPORT_MAX_ROWS:,} rows each).",
+def max_rows() -> int:
+    return settings.STATION_IMPORT_MAX_ROWS
+
+
+def megabytes(size: int) -> str:
+    """A size for people: 5,242,880 bytes → "5 MB", 5,000,000 → "4.8 MB"."""
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".") + " MB"
+
+
+def size_refusal(size: int) -> ImportPlan | None:
+    """The plan refusing a file of ``size`` bytes over the limit, or None when the size is allowed.
+
+    The one size check: ``parse`` applies it, and so do callers that know the size before reading.
+    """
+    if size <= max_upload_bytes():
+        return None
+    message = (
+        f"The file is {megabytes(size)}; the limit is {megabytes(max_upload_bytes())}. "
+        f"Split it into smaller files (at most {max_rows():,} rows each)."
     )
-
-
-def refused_plan(error: RowError) -> ImportPlan:
-    """A plan that only carries a refusal of the whole file (too large, unreadable)."""
-    return ImportPlan(errors=[error])
+    return ImportPlan(errors=[RowError(None, "", "file_too_large", message)])
 
 
 def parse(data: bytes, *, tenant) -> ImportPlan:
     """Read and check a whole CSV file for ``tenant``; every error is collected, nothing is written."""
-    if len(data) > max_upload_bytes():
-        return refused_plan(too_large_error(len(data)))
+    refused = size_refusal(len(data))
+    if refused is not None:
+        return refused
     plan = ImportPlan()
     text = _decode(data, plan)
     if text is None:
         return plan
     records = _records(text, plan)
-    if records is None:
+    first = next(records, None)
+    if first is None:
+        if not plan.errors:
+            plan.errors.append(RowError(None, "", "empty_file", "The file is empty."))
         return plan
-    header_row, header = records[0]
-    fields = _read_header(header_row, header, plan)
+    header_row, header = first
+    # Excel writes a trailing ";" on every line when a column past the last one was ever touched.
+    width = len(header)
+    while width > 1 and not header[width - 1].strip():
+        width -= 1
+    fields = _read_header(header_row, header[:width], plan)
     if fields is None:
         return plan
-    rows = records[1:]
-    plan.row_count = len(rows)
-    if plan.row_count > settings.STATION_IMPORT_MAX_ROWS:
+    # Read lazily: a file of millions of tiny rows is refused after MAX_ROWS + 1 of them.
+    rows = list(islice(records, max_rows() + 1))
+    if len(rows) > max_rows():
         plan.errors.append(
             RowError(
                 None,
                 "",
                 "too_many_rows",
-                f"The file has {plan.row_count:,} rows; at most {settings.STATION_IMPORT_MAX_ROWS:,} "
-                f"(plus the header) are imported at once. Split it into several files.",
+                f"The file has more than {max_rows():,} rows; at most {max_rows():,} (plus the header) "
+                "are imported at once. Split it into several files.",
             )
         )
         return plan
-    if not rows:
+    plan.row_count = len(rows)
+    if not rows and not plan.errors:
         plan.errors.append(RowError(None, "", "no_rows", "The file has a header but no station rows."))
         return plan
-    _Reader(plan, fields, len(header), tenant).read(rows)
+    _Reader(plan, fields, width, len(header), tenant).read(rows)
     plan.errors.sort(key=_position)
     plan.warnings.sort(key=_position)
     return plan
 
 
 def errors_csv(errors) -> str:
-    """The full error list as a semicolon CSV (row;column;value;message) to fix the file from."""
+    """The full error list as a semicolon CSV (row;column;value;message) to fix the file from.
+
+    Every cell is neutralised: a column or a message can carry text from the file too.
+    """
     out = io.StringIO()
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
     writer.writerow(["Row", "Column", "Value", "Message"])
     for error in errors:
-        row = "" if error.row is None else error.row
-        writer.writerow([row, error.column, neutralise_cell(error.value), error.message])
+        cells = ["" if error.row is None else str(error.row), error.column, error.value, error.message]
+        writer.writerow([neutralise_cell(cell) for cell in cells])
     return out.getvalue()
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _position(error: RowError):
@@ -219,13 +232,15 @@ def _decode(data: bytes, plan: ImportPlan) -> str | None:
     for signature, kind in _BINARY_SIGNATURES:
         if data.startswith(signature):
             return _not_text(plan, f"This file is {kind}, not a CSV text file.")
+    # A byte-order mark says UTF-8, but a file edited afterwards may still hold Windows-1252 bytes.
+    data = data.removeprefix(codecs.BOM_UTF8)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
-            return _not_text(plan, "This file is not a text file.")
+            return _not_text(plan, "This file is neither UTF-8 nor Windows-1252 text.")
         plan.encoding = WINDOWS_1252
     if _CONTROL_CHARACTERS.search(text):
         return _not_text(plan, "This file is not a text file (it contains control characters).")
@@ -237,18 +252,46 @@ def _not_text(plan: ImportPlan, message: str) -> None:
     return None
 
 
-def _records(text: str, plan: ImportPlan) -> list[tuple[int, list[str]]] | None:
-    """Non-blank records with their spreadsheet row; None (with the error) when there is no header."""
+def _records(text: str, plan: ImportPlan):
+    """The non-blank records with their spreadsheet row, read one at a time.
+
+    A quote that is never closed turns the rest of the file into one value: the record holding it is
+    reported (``unclosed_quote``) instead of read, and so is one the csv module cannot read at all.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, strict=False)
-    records = [
-        (row, [restore_cell(cell) if cell[:1] == "'" else cell for cell in cells])
-        for row, cells in enumerate(reader, start=1)
-        if any(cell.strip() for cell in cells)
-    ]
-    if not records:
-        plan.errors.append(RowError(None, "", "empty_file", "The file is empty."))
-        return None
-    return records
+    row = 0
+    while True:
+        row += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # Past the field size limit (128 KB): in practice a quote opened here and never closed.
+            if "field limit" in str(error):
+                detail = f"or a value there is longer than {csv.field_size_limit():,} characters"
+                plan.errors.append(_unreadable(row, "unclosed_quote", detail))
+            else:
+                plan.errors.append(_unreadable(row, "unreadable_row", str(error)))
+            return
+        if not any(cell.strip() for cell in cells):
+            continue
+        if any(DELIMITER in cell and ("\n" in cell or "\r" in cell) for cell in cells):
+            plan.errors.append(_unreadable(row, "unclosed_quote"))
+            continue
+        yield row, [restore_cell(cell) if cell[:1] == "'" else cell for cell in cells]
+
+
+def _unreadable(row: int, code: str, detail: str = "") -> RowError:
+    if code == "unclosed_quote":
+        message = (
+            f'A quote (") opened in row {row} is never closed{f" ({detail})" if detail else ""}, so the '
+            "rows after it cannot be read. Close the quote, or remove it if it is not meant to enclose a "
+            "value."
+        )
+    else:
+        message = f"Row {row} cannot be read as CSV ({detail}). {_SAVE_AS_CSV}"
+    return RowError(row, "", code, message)
 
 
 def _normalised(header: str) -> str:
@@ -285,7 +328,18 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
             accounted.add(text)
             continue
         expected = _NORMALISED_HEADERS.get(_normalised(text))
-        if expected and expected not in header:
+        if expected and expected in header:
+            errors.append(
+                RowError(
+                    row,
+                    text,
+                    "duplicate_header",
+                    f"The column “{expected}” appears twice, once spelled “{text}”. Keep the one spelled "
+                    f"exactly “{expected}” and delete the other.",
+                    text,
+                )
+            )
+        elif expected:
             accounted.add(expected)
             errors.append(
                 RowError(
@@ -297,7 +351,16 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
                 )
             )
         elif not text.strip():
-            errors.append(RowError(row, "", "unknown_header", f"Column {index + 1} has no header.", text))
+            errors.append(
+                RowError(
+                    row,
+                    f"Column {index + 1}",
+                    "unknown_header",
+                    f"Column {index + 1} has no header. Give it one of the headers below, or delete the "
+                    "column if it is not needed.",
+                    text,
+                )
+            )
         else:
             errors.append(
                 RowError(
@@ -320,24 +383,27 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
 class _Reader:
     """One pass over the data rows: cells, station groups, existing stations."""
 
-    def __init__(self, plan: ImportPlan, fields: dict[str, int], width: int, tenant):
+    def __init__(self, plan: ImportPlan, fields: dict[str, int], width: int, padded_width: int, tenant):
         self.plan = plan
         self.width = width
+        # Trailing columns without a header that must stay empty (Excel's trailing ";").
+        self.padded_width = padded_width
         self.tenant = tenant
         self.indexed = [(column, fields[column.field]) for column in COLUMNS]
         self.station_columns = [(c, i) for c, i in self.indexed if c.part == "station"]
         self.spec_columns = [(c, i) for c, i in self.indexed if c.part == "spec"]
         self.id_index = fields[_STATION_ID.field]
-        self.cache: dict[tuple[str, str], tuple[object, list[ValidationError]]] = {}
-        self.spec_cache: dict[tuple[str, ...], tuple] = {}
-        self.connectivity_cache: dict[tuple[bool, bool], list[ValidationError]] = {}
+        # The one verdict cache: a value seen before in a column (or a Wi-Fi/GSM pair seen before) is
+        # judged once. Building model instances and running validators per row would cost more than
+        # the rest of the import.
+        self.cache: dict[tuple, tuple[object, list]] = {}
 
     def read(self, rows):
         groups: dict[str, StationPlan] = {}
         current: StationPlan | None = None
         current_cells: dict[str, str] = {}
         for row, cells in rows:
-            if len(cells) != self.width:
+            if len(cells) not in (self.width, self.padded_width):
                 self.error(
                     None,
                     row,
@@ -348,32 +414,53 @@ class _Reader:
                     DELIMITER.join(cells)[:200],
                 )
                 continue
+            extra = next((i for i in range(self.width, len(cells)) if cells[i].strip()), None)
+            if extra is not None:
+                self.error(
+                    None,
+                    row,
+                    f"Column {extra + 1}",
+                    "value_without_header",
+                    f"Column {extra + 1} has no header, so its values are not read: move this value to "
+                    "its column, or delete it.",
+                    cells[extra],
+                )
+                continue
             station_id = cells[self.id_index].strip()
             key = station_id.lower()
-            if current is not None and key == current.station_id.lower():
-                self.continuation_row(current, current_cells, row, cells)
-            elif key in groups:
-                earlier = groups[key]
-                if earlier.station_id == station_id:
-                    message = (
-                        f"Station {station_id} already has {earlier.rows_text}: a station's rows must "
-                        "follow each other. Is there a typo in a Station ID?"
-                    )
-                    code = "rows_not_consecutive"
+            if not key:
+                # Not grouped: every row without a Station ID is its own error.
+                current, current_cells = self.lead_row(row, cells, station_id)
+            elif current is not None and key == current.station_id.lower():
+                if station_id == current.station_id:
+                    self.continuation_row(current, current_cells, row, cells)
                 else:
-                    message = (
-                        f"{station_id} and {earlier.station_id} (row {earlier.first_row}) are the same "
-                        "Station ID: IDs are case-insensitive."
-                    )
-                    code = "duplicate_station_id_in_file"
-                self.error(earlier, row, _STATION_ID.header, code, message, station_id)
-                self.spec_row(earlier, row, cells, keep=False)
+                    self.duplicate(current, row, cells, station_id)
+            elif key in groups:
+                self.duplicate(groups[key], row, cells, station_id)
                 current = None
             else:
                 current, current_cells = self.lead_row(row, cells, station_id)
-                if key:
-                    groups[key] = current
+                groups[key] = current
         self.check_existing(groups)
+
+    def duplicate(self, earlier: StationPlan, row: int, cells: list[str], station_id: str):
+        """A row repeating the Station ID of ``earlier``: apart from its rows, or in other capitals."""
+        if earlier.station_id == station_id:
+            code = "rows_not_consecutive"
+            message = (
+                f"Station {station_id} already has {earlier.rows_text}: a station's rows must follow each "
+                "other. Is there a typo in a Station ID?"
+            )
+        else:
+            code = "duplicate_station_id_in_file"
+            message = (
+                f"Row {earlier.first_row} has the same Station ID in other capitals (“{earlier.station_id}”):"
+                " Station IDs are case-insensitive, so both name one station. Write it the same way "
+                "in every row of the station."
+            )
+        self.error(earlier, row, _STATION_ID.header, code, message, station_id)
+        self.spec_row(earlier, row, cells, keep=False)
 
     # rows
 
@@ -415,30 +502,19 @@ class _Reader:
         self.spec_row(station, row, cells)
 
     def spec_row(self, station: StationPlan, row: int, cells: list[str], keep: bool = True):
-        # Connector rows repeat a handful of combinations: judge each combination once.
-        raw = tuple(cells[index] for _column, index in self.spec_columns)
-        verdict = self.spec_cache.get(raw)
-        if verdict is None:
-            verdict = self.spec_cache[raw] = self.judge_spec(raw)
-        spec, errors, warning = verdict
-        for header, code, message, value in errors:
-            self.error(station, row, header, code, message, value)
+        spec = {}
+        for column, index in self.spec_columns:
+            cleaned = self.clean(station, row, column, cells[index].strip())
+            if cleaned is not _INVALID:
+                spec[column.field] = cleaned
+        warning = rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
         if warning is not None:
             item = RowError(row, "Voltage", warning.code, warning.message, str(spec["voltage"]))
             station.warnings.append(item)
             self.plan.warnings.append(item)
         if keep:
-            station.specs.append({**spec, "position": len(station.specs) + 1})
-
-    def judge_spec(self, raw: tuple[str, ...]):
-        spec, errors = {}, []
-        for (column, _index), cell in zip(self.spec_columns, raw, strict=True):
-            value = cell.strip()
-            cleaned, cell_errors = self.verdict(column, value)
-            errors += [(column.header, error.code, _text(error), value) for error in cell_errors]
-            if not cell_errors:
-                spec[column.field] = cleaned
-        return spec, errors, rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
+            spec["position"] = len(station.specs) + 1
+            station.specs.append(spec)
 
     # cells
 
@@ -458,28 +534,33 @@ class _Reader:
 
     @staticmethod
     def _clean(column: Column, value: str) -> tuple[object, list[ValidationError]]:
-        if not value:
-            if column.required:
-                return _INVALID, [ValidationError("A value is required in this column.", code="required")]
-            return "", []
+        model_field = _MODEL_FIELDS[column.field]
         try:
-            return _MODEL_FIELDS[column.field].clean(column.parse(value), None), []
+            if not value:
+                # The field's own rule for an empty value (``blank``), as in the wizard.
+                model_field.validate("", None)
+                return "", []
+            return model_field.clean(column.parse(value), None), []
         except ValidationError as error:
             return _INVALID, error.error_list
 
     def check_connectivity(self, station: StationPlan, row: int, raw: dict[str, str]):
+        """``Station.clean`` (Wi-Fi or GSM) for the station's pair of values, judged once per pair."""
         pair = (station.station["wifi_supported"], station.station["gsm_supported"])
-        if pair not in self.connectivity_cache:
+        key = ("connectivity", pair)
+        if key not in self.cache:
             try:
                 Station(wifi_supported=pair[0], gsm_supported=pair[1]).clean()
-                self.connectivity_cache[pair] = []
+                self.cache[key] = (pair, [])
             except ValidationError as error:
-                self.connectivity_cache[pair] = [
-                    (name, item) for name, items in error.error_dict.items() for item in items
-                ]
-        for name, item in self.connectivity_cache[pair]:
-            header = _HEADER_BY_FIELD.get(name, "")
-            self.error(station, row, header, item.code, _text(item), raw.get(name, ""))
+                self.cache[key] = (
+                    _INVALID,
+                    [(name, e) for name, items in error.error_dict.items() for e in items],
+                )
+        for name, item in self.cache[key][1]:
+            self.error(
+                station, row, _HEADER_BY_FIELD.get(name, ""), item.code, _text(item), raw.get(name, "")
+            )
 
     # stations
 
@@ -491,7 +572,7 @@ class _Reader:
                 station = groups[_station_id.lower()]
                 if tenant_id != self.tenant.pk:
                     message, code = "This Station ID is already registered.", "already_registered"
-                elif status != StationStatus.INACTIVE:
+                elif not Station.status_is_overridable(status):
                     message, code = (
                         f"Station {station.station_id} is active: only inactive stations can be "
                         "overridden by an import.",
@@ -517,4 +598,5 @@ _INVALID = object()
 
 
 def _text(error: ValidationError) -> str:
-    return error.message % error.params if error.params else error.message
+    message = str(error.message)  # Django's own messages are lazy translations
+    return message % error.params if error.params else message

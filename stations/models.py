@@ -5,6 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from . import rules
 from .choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
@@ -46,7 +47,7 @@ class ImportRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     source = models.CharField(max_length=16, choices=ImportSource.choices)
-    file_name = models.CharField(max_length=255, blank=True)
+    file_name = models.CharField(max_length=rules.TEXT_MAX_LENGTH, blank=True)
     dry_run = models.BooleanField("check only", default=False)
     succeeded = models.BooleanField(default=False)
     row_count = models.PositiveIntegerField("rows", default=0)
@@ -54,6 +55,8 @@ class ImportRecord(models.Model):
     stations_overridden = models.PositiveIntegerField("overridden", default=0)
     connector_specs = models.PositiveIntegerField("connector specifications", default=0)
     error_count = models.PositiveIntegerField("errors", default=0)
+    # The attempt's full error list (row, column, code, message, value), downloadable from the upload page.
+    errors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -61,7 +64,7 @@ class ImportRecord(models.Model):
 
     def __str__(self):
         what = self.file_name or self.get_source_display()
-        return f"{what} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{what} at {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class Station(models.Model):
@@ -73,8 +76,8 @@ class Station(models.Model):
         max_length=rules.STATION_ID_MAX_LENGTH,
         validators=[validate_station_id],
         help_text=(
-            "The ID the station uses to identify itself to the platform (OCPP), up to 48 letters, "
-            "digits and * - _ = : + | @ ."
+            "The ID the station uses to identify itself to the platform (OCPP), "
+            f"up to {rules.STATION_ID_MAX_LENGTH} letters, digits and * - _ = : + | @ ."
         ),
     )
     security_code = models.CharField(
@@ -82,7 +85,8 @@ class Station(models.Model):
         max_length=rules.SECURITY_CODE_MAX_LENGTH,
         validators=[validate_security_code_length, validate_no_whitespace],
         help_text=(
-            "4 to 64 characters without spaces, asked for again at activation so that a mistyped "
+            f"{rules.SECURITY_CODE_MIN_LENGTH} to {rules.SECURITY_CODE_MAX_LENGTH} characters "
+            "without spaces, asked for again at activation so that a mistyped "
             "Station ID cannot activate someone else's station. Print it on the packaging."
         ),
     )
@@ -164,6 +168,16 @@ class Station(models.Model):
     def is_active(self) -> bool:
         return self.status == StationStatus.ACTIVE
 
+    @property
+    def is_overridable(self) -> bool:
+        """Whether an import may replace the station's details and specifications: only while inactive."""
+        return self.status_is_overridable(self.status)
+
+    @staticmethod
+    def status_is_overridable(status: str) -> bool:
+        """The override rule for a status alone (the CSV import reads statuses, not whole stations)."""
+        return status == StationStatus.INACTIVE
+
     def clean_fields(self, exclude=None):
         # Whitespace around a value is never meant: strip it before any rule looks at the value.
         for name in self.TEXT_FIELDS:
@@ -206,14 +220,15 @@ class ConnectorSpec(models.Model):
         "Voltage",
         validators=[MinValueValidator(rules.VOLTAGE_MIN), MaxValueValidator(rules.VOLTAGE_MAX)],
         help_text=(
-            "Whole volts, 110 to 1000. For AC enter the phase (line-to-neutral) voltage: "
+            f"Whole volts, {rules.VOLTAGE_MIN} to {rules.VOLTAGE_MAX}. "
+            "For AC enter the phase (line-to-neutral) voltage: "
             "a 400 V three-phase connector is entered as 230 V."
         ),
     )
     amperage = models.PositiveSmallIntegerField(
         "Amperage",
         validators=[MinValueValidator(rules.AMPERAGE_MIN), MaxValueValidator(rules.AMPERAGE_MAX)],
-        help_text="Whole amperes, 1 to 500.",
+        help_text=f"Whole amperes, {rules.AMPERAGE_MIN} to {rules.AMPERAGE_MAX}.",
     )
 
     class Meta:

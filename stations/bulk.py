@@ -1,0 +1,88 @@
+"""Set-based INSERT/UPDATE for the CSV write, where ``bulk_create``/``bulk_update`` are too slow.
+
+The values written here already went through each model field's ``clean()`` in the import plan, so no
+model instance is built per row. ``bulk_insert`` and ``bulk_update`` each send one statement per batch:
+on PostgreSQL one typed array per column (``unnest``), elsewhere a ``VALUES`` list.
+
+The SQL uses ``INSERT … RETURNING`` (SQLite 3.35+) and ``UPDATE … FROM`` (SQLite 3.33+); the system check
+in ``checks.py`` refuses to start on an older SQLite, which Django 5.2 itself would still accept.
+
+Batches: PostgreSQL takes all rows at once (one parameter per column). SQLite counts every value as a
+variable; its limit is read from the connection (32,766 by default since 3.32, 250,000 in Debian's
+build), and every statement here is cut to fit it, parameters shared by all rows included. The other
+import queries (``pk__in`` lists) carry at most one value per station, fewer than
+``STATION_IMPORT_MAX_ROWS``, well under that limit.
+"""
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+
+from django.db import connection
+
+
+def bulk_insert(model, names: Sequence[str], rows: list[list], returning: Sequence[str] = ()) -> list:
+    """INSERT ``rows`` (values for the fields ``names``); the ``returning`` fields of each row inserted."""
+    into = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({_columns(model, names)}) "
+    tail = f" RETURNING {_columns(model, returning)}" if returning else ""
+    result = []
+    with connection.cursor() as cursor:
+        for batch in _batches(rows, len(names)):
+            source, params = _rows_source(model, names, batch)
+            cursor.execute(f"{into}SELECT * FROM {source}{tail}", params)
+            if returning:
+                result += cursor.fetchall()
+    return result
+
+
+def bulk_update(model, names: Sequence[str], rows: list[list], same: Mapping) -> None:
+    """UPDATE the rows keyed by ``names[0]`` with the other ``names``, and ``same`` on all of them.
+
+    ``bulk_update`` writes a CASE with one branch per row, which SQLite evaluates for every row: minutes
+    for a few thousand stations.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    assignments = [
+        f"{quote(model._meta.get_field(name).column)} = v.column{index}"
+        for index, name in enumerate(names[1:], start=2)
+    ]
+    assignments += [f"{quote(model._meta.get_field(name).column)} = %s" for name in same]
+    key = quote(model._meta.get_field(names[0]).column)
+    with connection.cursor() as cursor:
+        for batch in _batches(rows, len(names), shared=len(same)):
+            source, params = _rows_source(model, names, batch)
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(assignments)} FROM {source} WHERE {table}.{key} = v.column1",
+                [*same.values(), *params],
+            )
+
+
+def _columns(model, names: Sequence[str]) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(model._meta.get_field(name).column) for name in names)
+
+
+def _rows_source(model, names: Sequence[str], rows: list[list]) -> tuple[str, list]:
+    """The rows as a FROM item ``v`` with columns column1…columnN, and its parameters.
+
+    PostgreSQL gets one typed array per column (as Django 5.2's ``bulk_create`` does there): sending
+    one parameter per value costs far more. Elsewhere a VALUES list, whose columns SQLite names so.
+    """
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in names)
+        aliases = ", ".join(f"column{index}" for index in range(1, len(names) + 1))
+        return f"unnest({arrays}) AS v({aliases})", [list(column) for column in zip(*rows, strict=True)]
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    return f"(VALUES {', '.join([placeholders] * len(rows))}) AS v", [value for row in rows for value in row]
+
+
+def _batches(rows: list[list], width: int, shared: int = 0):
+    """``rows`` cut into batches whose parameters (``width`` per row plus ``shared``) fit one statement."""
+    size = len(rows)
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        size = (limit - shared) // width
+    size = max(1, size)
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
