@@ -15,14 +15,17 @@ def tenant_of(user) -> Tenant | None:
     return membership.tenant if membership is not None else None
 
 
+def _scoped(queryset: QuerySet, user) -> QuerySet:
+    """``queryset`` as ``user`` may see it: whole for support staff, the own tenant's rows for an operator."""
+    if user.is_authenticated and user.is_superuser:
+        return queryset
+    tenant = tenant_of(user)
+    return queryset.none() if tenant is None else queryset.filter(tenant=tenant)
+
+
 def stations_visible_to(user) -> QuerySet[Station]:
     """Every station for support staff (superusers), the own tenant's for an operator, none otherwise."""
-    if user.is_authenticated and user.is_superuser:
-        return Station.objects.all()
-    tenant = tenant_of(user)
-    if tenant is None:
-        return Station.objects.none()
-    return Station.objects.filter(tenant=tenant)
+    return _scoped(Station.objects.all(), user)
 
 
 def stations_with_station_id(station_ids, queryset: QuerySet[Station] | None = None) -> QuerySet[Station]:
@@ -38,12 +41,8 @@ def station_by_station_id(station_id: str, queryset: QuerySet[Station] | None = 
 
 
 def import_records_visible_to(user) -> QuerySet[ImportRecord]:
-    if user.is_authenticated and user.is_superuser:
-        return ImportRecord.objects.all()
-    tenant = tenant_of(user)
-    if tenant is None:
-        return ImportRecord.objects.none()
-    return ImportRecord.objects.filter(tenant=tenant)
+    """Import records, scoped like stations."""
+    return _scoped(ImportRecord.objects.all(), user)
 
 
 def stations_activated_by(user) -> QuerySet[Station]:
