@@ -157,6 +157,9 @@ class Station(models.Model):
         indexes = [
             models.Index(fields=["tenant", "station_id"]),
             models.Index(fields=["tenant", "status"]),
+            # The overview's manufacturer filter lists the distinct manufacturers of a tenant (or of all).
+            models.Index(fields=["tenant", "manufacturer"]),
+            models.Index(fields=["manufacturer"]),
             models.Index(fields=["serial_number"]),
             models.Index(fields=["article_number"]),
         ]
