@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from . import rules, selectors, services
 from .choices import PowerType
@@ -568,8 +568,37 @@ class ImportRecordAdmin(SupportOnlyAdmin):
     list_filter = ["succeeded", "source", "dry_run", "tenant"]
     list_select_related = ["tenant", "user"]
     search_fields = ["file_name", "user__username", "tenant__name"]
-    readonly_fields = ["errors"]
+    exclude = ["errors"]
+    readonly_fields = ["error_list"]
     date_hierarchy = "created_at"
+    ERRORS_SHOWN = 20
+
+    @admin.display(description="error list")
+    def error_list(self, record):
+        """The first errors as a table, with the whole list as the CSV the upload page offers."""
+        if not record.errors:
+            return "–"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            (
+                (
+                    error.get("row") or "",
+                    error.get("column", ""),
+                    error.get("value", ""),
+                    error.get("message", ""),
+                )
+                for error in record.errors[: self.ERRORS_SHOWN]
+            ),
+        )
+        download = reverse("stations:upload_errors", args=[record.pk])
+        return format_html(
+            "<table><thead><tr><th>Row</th><th>Column</th><th>Value</th><th>Message</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">Download all {} errors (CSV)</a></p>',
+            rows,
+            download,
+            len(record.errors),
+        )
 
     def get_queryset(self, request):
         return selectors.import_records_visible_to(request.user).select_related("tenant", "user")

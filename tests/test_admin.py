@@ -634,6 +634,24 @@ def test_support_sees_import_records_read_only(client, support, own_station):
     assert ImportRecord.objects.filter(pk=record.pk).exists()
 
 
+def test_import_record_shows_its_errors_escaped_with_the_download(client, support, tenant):
+    errors = [
+        {"row": 3, "column": "Voltage", "code": "max_value", "value": "<b>2300</b>", "message": "Too high."},
+        {"row": None, "column": "", "code": "empty_file", "value": "", "message": "The file is empty."},
+    ]
+    record = ImportRecord.objects.create(
+        tenant=tenant, source="upload", file_name="bad.csv", error_count=2, errors=errors
+    )
+    client.force_login(support)
+    body = client.get(reverse("admin:stations_importrecord_change", args=[record.pk])).content.decode()
+    assert "&lt;b&gt;2300&lt;/b&gt;" in body
+    assert "<b>2300</b>" not in body
+    assert "Too high." in body
+    assert reverse("stations:upload_errors", args=[record.pk]) in body
+    assert "Download all 2 errors (CSV)" in body
+    assert body.count(">Errors:<") == 1
+
+
 def test_station_links_to_its_import_for_support(client, support, own_station):
     client.force_login(support)
     body = client.get(change_url(own_station)).content.decode()
