@@ -70,6 +70,32 @@ def test_refuses_unknown_boolean_spelling():
     assert "DJANGO_DEBUG='maybe'" in result.stderr
 
 
+_DEV = {"DJANGO_DEBUG": "true"}
+
+
+def test_refuses_unknown_log_level_naming_the_allowed_ones():
+    result = run_manage("check", DJANGO_LOG_LEVEL="verbose", **_DEV)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_LOG_LEVEL='verbose'" in result.stderr
+    assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in result.stderr
+    assert "Unable to configure root logger" not in result.stderr
+
+
+def test_accepts_a_log_level_in_any_case():
+    result = run_manage("check", DJANGO_LOG_LEVEL="warning", **_DEV)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("url", ["mysql://user:pw@localhost/db", "oracle://user:pw@localhost/db"])
+def test_refuses_a_database_other_than_sqlite_or_postgresql(url):
+    result = run_manage("check", DATABASE_URL=url, **_DEV)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SQLite and PostgreSQL only" in result.stderr
+    assert "MySQLdb" not in result.stderr
+
+
 @pytest.mark.django_db
 def test_dashboard_requires_login(client):
     response = client.get(reverse("dashboard"))
