@@ -11,6 +11,7 @@ from django.urls import reverse
 from stations import csv_format, csv_import
 from stations.choices import ImportSource
 from stations.models import ConnectorSpec, ImportRecord, Station
+from stations.views import NO_TENANT_MESSAGE
 from tests.csv_helpers import csv_bytes, row, station_rows
 from tests.factories import make_operator, make_station, make_support
 
@@ -260,6 +261,27 @@ def test_support_user_without_tenant_cannot_upload(client):
     assert "not linked to an operator" in client.get(URL).content.decode()
     assert upload(client, csv_bytes(row())).status_code == 403
     assert not Station.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["stations:upload", "stations:import"])
+def test_support_user_without_tenant_gets_the_same_403_on_both_import_pages(client, name):
+    client.force_login(make_support())
+    response = client.get(reverse(name))
+    assert response.status_code == 403
+    assert [template.name for template in response.templates][:2] == ["403.html", "base.html"]
+    assert NO_TENANT_MESSAGE in response.content.decode()
+    assert "Ask support to add you" not in response.content.decode()
+
+
+def test_import_record_changelist_shows_the_check_only_column(client, tenant):
+    ImportRecord.objects.create(tenant=tenant, source=ImportSource.UPLOAD, dry_run=True, succeeded=True)
+    client.force_login(make_support())
+    response = client.get(reverse("admin:stations_importrecord_changelist"))
+    assert response.status_code == 200
+    columns = response.context["cl"].list_display
+    assert columns[columns.index("source") + 1] == "dry_run"
+    assert "column-dry_run" in response.content.decode()
+    assert "Check only" in response.content.decode()
 
 
 @pytest.mark.parametrize("kind", ["single", "multiple"])
