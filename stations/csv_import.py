@@ -81,6 +81,8 @@ class StationPlan:
     specs: list[dict] = field(default_factory=list)
     action: str = CREATE
     existing_pk: int | None = None
+    # The Station ID as stored, for an override: the station keeps its spelling (capitals included).
+    existing_station_id: str = ""
     row_numbers: list[int] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
@@ -580,6 +582,7 @@ class _Reader:
                     )
                 else:
                     station.action, station.existing_pk = OVERRIDE, pk
+                    station.existing_station_id = _station_id
                     continue
                 for row in station.row_numbers:
                     self.error(station, row, _STATION_ID.header, code, message, station.station_id)

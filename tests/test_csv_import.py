@@ -370,7 +370,7 @@ def test_overrides_inactive_station_of_own_tenant_replacing_details_and_specs(te
     station = Station.objects.get()
     assert (station.pk, station.station_id, station.manufacturer, station.article_number) == (
         before_pk,
-        "st1",
+        "ST1",  # the stored spelling is kept
         "New",
         "",
     )
@@ -493,6 +493,17 @@ def test_loses_race_for_a_station_id_with_a_clear_error_and_writes_nothing(tenan
     assert error.message.startswith("Nothing was imported")
     assert snapshot() == before
     assert (result.record.succeeded, result.record.error_count) == (False, 1)
+
+
+def test_override_keeps_the_stored_capitals_of_the_station_id(tenant):
+    make_station(tenant, station_id="WIZ-001", manufacturer="Old")
+    plan = csv_import.parse(csv_bytes(row(Station_ID="wiz-001", Manufacturer="New")), tenant=tenant)
+    assert [(s.action, s.station_id, s.existing_station_id) for s in plan.stations] == [
+        ("override", "wiz-001", "WIZ-001")
+    ]
+    result = services.stations_import(tenant=tenant, user=None, plan=plan, source=ImportSource.UPLOAD)
+    assert result.ok, result.errors
+    assert list(Station.objects.values_list("station_id", "manufacturer")) == [("WIZ-001", "New")]
 
 
 def test_station_activated_after_the_check_is_not_overridden(tenant):

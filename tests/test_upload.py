@@ -179,6 +179,15 @@ def test_check_only_reports_per_station_and_writes_nothing(operator_client, tena
     assert ImportRecord.objects.filter(dry_run=True).count() == 1
 
 
+def test_check_only_says_an_overridden_station_keeps_its_stored_station_id(operator_client, tenant):
+    make_station(tenant, station_id="WIZ-001")
+    response = upload(operator_client, csv_bytes(row(Station_ID="wiz-001")), check_only="on")
+    assert response.context["result"].ok
+    page = response.content.decode()
+    assert "keeps its Station ID <code>WIZ-001</code>" in page
+    assert Station.objects.get().station_id == "WIZ-001"
+
+
 def test_check_only_shows_refused_stations_and_why(operator_client, other_tenant):
     make_station(other_tenant, station_id="THEIRS")
     response = upload(
