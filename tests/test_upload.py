@@ -1,7 +1,9 @@
 """The upload page (``stations:upload``) and its example files (``stations:example_csv``)."""
 
+import codecs
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -298,12 +300,42 @@ def test_example_files_download_and_import_cleanly(operator_client, tenant, kind
     response = operator_client.get(reverse("stations:example_csv", kwargs={"kind": kind}))
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="stations-example-{kind}.csv"'
+    # UTF-8 with a byte-order mark, so that Excel reads accented letters right.
+    assert response.content.startswith(codecs.BOM_UTF8 + b"Station ID;")
     plan = csv_import.parse(response.content, tenant=tenant)
     assert plan.ok, plan.errors
     assert not plan.warnings
     specs = [len(s.specs) for s in plan.stations]
     assert set(specs) == ({1} if kind == "single" else {2, 3})
     assert upload(operator_client, response.content).context["result"].ok
+
+
+@pytest.mark.parametrize("kind", ["single", "multiple"])
+def test_two_tenants_both_import_a_downloaded_example(client, tenant, other_tenant, kind):
+    url = reverse("stations:example_csv", kwargs={"kind": kind})
+    for user in (make_operator(tenant, "first"), make_operator(other_tenant, "second")):
+        client.force_login(user)
+        response = upload(client, client.get(url).content)
+        result = response.context["result"]
+        assert result.ok, result.errors
+        assert result.stations_created == len(csv_format.EXAMPLES[kind][1])
+    assert (
+        Station.objects.filter(tenant=tenant).count() == Station.objects.filter(tenant=other_tenant).count()
+    )
+
+
+def test_example_station_ids_are_new_on_every_download(operator_client):
+    url = reverse("stations:example_csv", kwargs={"kind": "single"})
+    first, second = (operator_client.get(url) for _ in range(2))
+    ids = [
+        {r[0] for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")}
+        - {"Station ID"}
+        for response in (first, second)
+    ]
+    assert len(ids[0]) == 3
+    assert not ids[0] & ids[1]
+    assert all(re.fullmatch(r"EXAMPLE-[A-Z2-9]{6}-\d{4}", station_id) for station_id in ids[0])
+    assert first["Cache-Control"] == "no-store"
 
 
 def test_unknown_example_is_404(operator_client):

@@ -188,11 +188,15 @@ def upload_errors(request, pk):
 
 @login_required
 def example_csv(request, kind):
-    """One of the two example files, generated from the column table (always importable)."""
+    """One of the two example files, generated from the column table (always importable).
+
+    UTF-8 with a byte-order mark, so that Excel reads “Müller” as such; Station IDs new on every download.
+    """
     if kind not in csv_format.EXAMPLES:
         raise Http404("There is no such example file.")
     response = HttpResponse(
-        csv_format.example_csv(kind).encode("utf-8"), content_type="text/csv; charset=utf-8"
+        csv_format.example_csv(kind).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
     )
+    response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = f'attachment; filename="stations-example-{kind}.csv"'
     return response
