@@ -87,6 +87,18 @@ def test_imports_a_good_file(operator_client, tenant, operator):
     )
 
 
+def test_result_counts_are_in_the_singular_for_one(operator_client, tenant):
+    make_station(tenant, station_id="OLD1")
+    response = upload(operator_client, csv_bytes(row(Station_ID="NEW1"), row(Station_ID="OLD1")))
+    result = response.context["result"]
+    assert (result.stations_created, result.stations_overridden, result.connector_specs) == (1, 1, 2)
+    page = response.content.decode()
+    assert ">station created<" in page
+    assert ">station overridden<" in page
+    assert ">connector specifications<" in page
+    assert "stations overridden" not in page
+
+
 def test_bad_file_shows_errors_and_writes_nothing(operator_client, tenant):
     make_station(tenant, station_id="KEEP")
     before = (Station.objects.count(), ConnectorSpec.objects.count())
