@@ -186,3 +186,36 @@ def test_not_found_page_uses_the_product_layout(operator_client):
     content = response.content.decode()
     assert "/no-such-page/" in content
     assert "Back to the dashboard" in content
+
+
+# -- README and CI -------------------------------------------------------------------------------------------
+
+
+def test_readme_names_functions_where_they_live():
+    import importlib
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = re.findall(r"`(csv_format|csv_export|csv_import|services|selectors|rules|bulk)\.(\w+)", readme)
+    assert ("csv_format", "restore_cell") in names
+    for module, name in names:
+        assert hasattr(importlib.import_module(f"stations.{module}"), name), f"{module}.{name}"
+
+
+def test_ci_checks_the_formatting_and_the_readme_says_so():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "ruff check ." in ci
+    assert "ruff format --check ." in ci
+    assert "`ruff format --check .`" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_gives_the_default_database_as_it_is():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "| `DATABASE_URL` | `db.sqlite3` in the project folder |" in readme
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['NAME'])",
+        **_DEV,
+    )
+    assert result.stdout.strip().splitlines()[-1] == str(ROOT / "db.sqlite3"), result.stderr
