@@ -32,7 +32,9 @@ def test_operators_group_holds_station_permissions():
 
 
 def run_manage(*args, **env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # The settings as a fresh shell sees them: no DJANGO_* and no DATABASE_URL of the test run.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+    environment = inherited
     environment.update(env)
     environment["DJANGO_SETTINGS_MODULE"] = "everon_import.settings"
     return subprocess.run(
