@@ -113,6 +113,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+_ENGINES = {"django.db.backends.sqlite3": "sqlite", "django.db.backends.postgresql": "postgresql"}
+if DATABASES["default"].get("ENGINE") not in _ENGINES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL: the database engine {DATABASES['default'].get('ENGINE')!r} is not supported; "
+        "use sqlite:///… or postgres://… (SQLite and PostgreSQL only)."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several requests write at once (an upload while the wizard saves): wait for the lock, don't fail.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -183,9 +189,16 @@ if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
     # Only behind a proxy that sets this header itself: it tells Django the request came over HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+if LOG_LEVEL not in _LOG_LEVELS:
+    raise ImproperlyConfigured(
+        f"DJANGO_LOG_LEVEL={os.environ['DJANGO_LOG_LEVEL']!r}: use one of {', '.join(_LOG_LEVELS)}."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

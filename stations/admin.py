@@ -558,6 +558,7 @@ class ImportRecordAdmin(SupportOnlyAdmin):
         "tenant",
         "user",
         "source",
+        "dry_run",
         "file_name",
         "succeeded",
         "row_count",

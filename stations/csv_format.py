@@ -8,6 +8,7 @@ field's own validators then apply the rules.
 import csv
 import io
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -211,25 +212,26 @@ _SCHUKO = _spec("DOMESTIC_F", "SOCKET", "AC_1_PHASE", 230, 16)
 _CCS2 = _spec("IEC_62196_T2_COMBO", "CABLE", "DC", 500, 125)
 _CHADEMO = _spec("CHADEMO", "CABLE", "DC", 500, 120)
 
-# The example files of the upload page: built from objects through ``station_row``, like an export.
+# The example files of the upload page: built from objects through ``station_row``, like an export. The
+# Station IDs here are the numbers; ``example_csv`` makes them unique per download.
 EXAMPLES = {
     "single": (
         "Stations with one connector type (one row per station)",
         [
-            (_station("EXAMPLE-0001", "K7P2-93QX", "NG910-60023", "ACE0012345"), [_TYPE2_SOCKET]),
-            (_station("EXAMPLE-0002", "M4R8-12ZT", "NG910-60023", "ACE0012346", gsm=True), [_TYPE2_SOCKET]),
-            (_station("EXAMPLE-0003", "Q9W3-55LB", "", "", wifi=False, gsm=True), [_TYPE2_CABLE]),
+            (_station("0001", "K7P2-93QX", "NG910-60023", "ACE0012345"), [_TYPE2_SOCKET]),
+            (_station("0002", "M4R8-12ZT", "NG910-60023", "ACE0012346", gsm=True), [_TYPE2_SOCKET]),
+            (_station("0003", "Q9W3-55LB", "", "", wifi=False, gsm=True), [_TYPE2_CABLE]),
         ],
     ),
     "multiple": (
         "Stations with several connector types (one row per connector, in connector ID order)",
         [
             (
-                _station("EXAMPLE-1001", "T2X6-48NV", "NG920-61001", "ACE0020001", gsm=True),
+                _station("1001", "T2X6-48NV", "NG920-61001", "ACE0020001", gsm=True),
                 [_TYPE2_SOCKET, _SCHUKO],
             ),
             (
-                _station("EXAMPLE-1002", "H5J1-07CP", "HPC-150", "", gsm=True),
+                _station("1002", "H5J1-07CP", "HPC-150", "", gsm=True),
                 [_CCS2, _CHADEMO, _TYPE2_CABLE],
             ),
         ],
@@ -237,7 +239,27 @@ EXAMPLES = {
 }
 
 
-def example_csv(kind: str) -> str:
-    """The example file ``kind`` ("single" or "multiple"); ``KeyError`` for any other kind."""
+# Station IDs are unique on the whole platform: every download gets its own tag, so that the examples of
+# one tenant never make another's "already registered". No 0/O or 1/I, which read alike.
+_TAG_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+EXAMPLE_TAG_LENGTH = 6
+
+
+def example_tag() -> str:
+    return "".join(secrets.choice(_TAG_ALPHABET) for _ in range(EXAMPLE_TAG_LENGTH))
+
+
+def example_csv(kind: str, tag: str | None = None) -> str:
+    """The example file ``kind`` ("single" or "multiple"); ``KeyError`` for any other kind.
+
+    Its Station IDs are ``EXAMPLE-<tag>-<number>``, with a new random ``tag`` unless one is given.
+    """
     _title, stations = EXAMPLES[kind]
-    return rows_to_csv(station_row(station, spec) for station, specs in stations for spec in specs)
+    tag = tag or example_tag()
+    return rows_to_csv(
+        station_row(
+            SimpleNamespace(**{**vars(station), "station_id": f"EXAMPLE-{tag}-{station.station_id}"}), spec
+        )
+        for station, specs in stations
+        for spec in specs
+    )

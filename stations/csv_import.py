@@ -81,6 +81,8 @@ class StationPlan:
     specs: list[dict] = field(default_factory=list)
     action: str = CREATE
     existing_pk: int | None = None
+    # The Station ID as stored, for an override: the station keeps its spelling (capitals included).
+    existing_station_id: str = ""
     row_numbers: list[int] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
@@ -334,22 +336,14 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
                     row,
                     text,
                     "duplicate_header",
-                    f"The column “{expected}” appears twice, once spelled “{text}”. Keep the one spelled "
-                    f"exactly “{expected}” and delete the other.",
+                    f"The column “{expected}” appears twice, once spelled “{_visible(text)}”. Keep the one "
+                    f"spelled exactly “{expected}” and delete the other.",
                     text,
                 )
             )
         elif expected:
             accounted.add(expected)
-            errors.append(
-                RowError(
-                    row,
-                    text,
-                    "misspelled_header",
-                    f"Spell this header exactly “{expected}” (headers are case-sensitive).",
-                    text,
-                )
-            )
+            errors.append(_near_miss(row, text, expected))
         elif not text.strip():
             errors.append(
                 RowError(
@@ -378,6 +372,37 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
         plan.errors.extend(errors)
         return None
     return {COLUMN_BY_HEADER[text].field: index for text, index in found.items()}
+
+
+def _visible(text: str) -> str:
+    """A header with its spaces shown (``Serial··number``), where spacing is what is wrong with it."""
+    return re.sub(r"\s", "·", text) if re.search(r"\s", text) else text
+
+
+def _near_miss(row: int, text: str, expected: str) -> RowError:
+    """A header that is ``expected`` but for its spaces, capitals or punctuation: say which."""
+    if "".join(text.split()) == "".join(expected.split()):
+        if text != text.strip():
+            fault = "a space before or after the name"
+        elif text.split() == expected.split():
+            fault = "more than one space (or a special space) between words"
+        else:
+            fault = "a space missing or in the wrong place"
+        return RowError(
+            row,
+            text,
+            "header_spacing",
+            f"This header has {fault}: it reads “{_visible(text)}” (· marks a space). "
+            f"Spell it exactly “{expected}”, with single spaces.",
+            text,
+        )
+    if text.lower() == expected.lower():
+        message = f"Spell this header exactly “{expected}” (headers are case-sensitive)."
+    else:
+        shown = _visible(text)
+        note = " (· marks a space)" if shown != text else ""
+        message = f"Spell this header exactly “{expected}”: it reads “{shown}”{note}."
+    return RowError(row, text, "misspelled_header", message, text)
 
 
 class _Reader:
@@ -580,6 +605,7 @@ class _Reader:
                     )
                 else:
                     station.action, station.existing_pk = OVERRIDE, pk
+                    station.existing_station_id = _station_id
                     continue
                 for row in station.row_numbers:
                     self.error(station, row, _STATION_ID.header, code, message, station.station_id)

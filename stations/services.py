@@ -212,6 +212,7 @@ class _ImportLost(Exception):
 
 _STATION_DETAILS = tuple(column.field for column in STATION_COLUMNS)
 _SPEC_FIELDS = tuple(column.field for column in SPEC_COLUMNS)
+_OVERRIDE_DETAILS = tuple(name for name in _STATION_DETAILS if name != "station_id")
 
 
 def stations_import(
@@ -290,10 +291,12 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
             raise _ImportLost(_lost_error("station_changed", changed))
         # Specifications are replaced, not appended: the file holds the station's whole list.
         ConnectorSpec.objects.filter(station_id__in=pks).delete()
+        # The Station ID is not rewritten: it matched case-insensitively, and the station identifies itself
+        # with the spelling it has (``wiz-001`` in a file keeps the stored ``WIZ-001``).
         bulk_update(
             Station,
-            ["id", *_STATION_DETAILS],
-            [[s.existing_pk, *_details(s.station)] for s in overrides],
+            ["id", *_OVERRIDE_DETAILS],
+            [[s.existing_pk, *(s.station[name] for name in _OVERRIDE_DETAILS)] for s in overrides],
             {"last_import": record.pk, "updated_at": now},
         )
         owners += [(s.existing_pk, s) for s in overrides]

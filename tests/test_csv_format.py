@@ -112,6 +112,12 @@ def test_example_files_are_semicolon_csv_with_the_header(kind):
     assert len(rows) > 2
 
 
+def test_example_station_ids_carry_the_tag():
+    rows = list(csv.reader(io.StringIO(csv_format.example_csv("multiple", tag="7QK2AB")), delimiter=";"))
+    assert {r[0] for r in rows[1:]} == {"EXAMPLE-7QK2AB-1001", "EXAMPLE-7QK2AB-1002"}
+    assert csv_format.example_tag() != csv_format.example_tag()
+
+
 def test_unknown_example_kind():
     with pytest.raises(KeyError):
         csv_format.example_csv("other")

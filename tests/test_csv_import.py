@@ -195,7 +195,7 @@ FILE_CASES = [
     (
         "near-miss-spacing",
         csv_bytes(row(), header=[h.replace("Station ID", " StationID") for h in HEADERS]),
-        [(1, " StationID", "misspelled_header")],
+        [(1, " StationID", "header_spacing")],
     ),
     (
         "wrong-field-count",
@@ -227,6 +227,38 @@ def test_near_miss_names_the_expected_spelling(tenant):
         csv_bytes(row(), header=[h.replace("Security code", "Security Code") for h in HEADERS]), tenant=tenant
     )
     assert "“Security code”" in plan.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("written", "expected", "message"),
+    [
+        (
+            "Serial  number",
+            "Serial number",
+            "This header has more than one space (or a special space) between words: it reads "
+            "“Serial··number” (· marks a space). Spell it exactly “Serial number”, with single spaces.",
+        ),
+        ("Serialnumber", "Serial number", "a space missing or in the wrong place: it reads “Serialnumber”"),
+        ("Voltage ", "Voltage", "a space before or after the name: it reads “Voltage·”"),
+        ("Wi-Fi\xa0supported", "Wi-Fi supported", "special space) between words: it reads “Wi-Fi·supported”"),
+    ],
+)
+def test_header_with_wrong_spacing_says_so_with_the_spaces_shown(tenant, written, expected, message):
+    plan = csv_import.parse(
+        csv_bytes(row(), header=[written if h == expected else h for h in HEADERS]), tenant=tenant
+    )
+    assert [(e.row, e.column, e.code) for e in plan.errors] == [(1, written, "header_spacing")]
+    assert message in plan.errors[0].message
+    assert "case-sensitive" not in plan.errors[0].message
+
+
+def test_header_with_other_punctuation_is_not_blamed_on_capitals(tenant):
+    plan = csv_import.parse(
+        csv_bytes(row(), header=["Serial-number" if h == "Serial number" else h for h in HEADERS]),
+        tenant=tenant,
+    )
+    assert [e.code for e in plan.errors] == ["misspelled_header"]
+    assert plan.errors[0].message == "Spell this header exactly “Serial number”: it reads “Serial-number”."
 
 
 def test_comma_separated_file_says_so(tenant):
@@ -370,7 +402,7 @@ def test_overrides_inactive_station_of_own_tenant_replacing_details_and_specs(te
     station = Station.objects.get()
     assert (station.pk, station.station_id, station.manufacturer, station.article_number) == (
         before_pk,
-        "st1",
+        "ST1",  # the stored spelling is kept
         "New",
         "",
     )
@@ -493,6 +525,17 @@ def test_loses_race_for_a_station_id_with_a_clear_error_and_writes_nothing(tenan
     assert error.message.startswith("Nothing was imported")
     assert snapshot() == before
     assert (result.record.succeeded, result.record.error_count) == (False, 1)
+
+
+def test_override_keeps_the_stored_capitals_of_the_station_id(tenant):
+    make_station(tenant, station_id="WIZ-001", manufacturer="Old")
+    plan = csv_import.parse(csv_bytes(row(Station_ID="wiz-001", Manufacturer="New")), tenant=tenant)
+    assert [(s.action, s.station_id, s.existing_station_id) for s in plan.stations] == [
+        ("override", "wiz-001", "WIZ-001")
+    ]
+    result = services.stations_import(tenant=tenant, user=None, plan=plan, source=ImportSource.UPLOAD)
+    assert result.ok, result.errors
+    assert list(Station.objects.values_list("station_id", "manufacturer")) == [("WIZ-001", "New")]
 
 
 def test_station_activated_after_the_check_is_not_overridden(tenant):

@@ -1,12 +1,13 @@
 """The CSV export of the management overview: import format, formula cells neutralised, scoped."""
 
+import codecs
 import csv
 import io
 
 import pytest
 from django.urls import reverse
 
-from stations.csv_export import export_text
+from stations.csv_export import export_bytes, export_text
 from stations.csv_format import HEADERS, neutralise_cell, restore_cell, station_row
 from stations.models import Station
 from tests import factories
@@ -15,7 +16,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _rows(response):
-    text = b"".join(response.streaming_content).decode("utf-8")
+    data = b"".join(response.streaming_content)
+    # UTF-8 with a byte-order mark, or Excel shows "Müller" as "MÃ¼ller".
+    assert data.startswith(codecs.BOM_UTF8)
+    text = data.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text), delimiter=";"))
 
 
@@ -149,6 +153,18 @@ def test_export_is_utf8_with_semicolons_and_crlf(tenant):
     text = export_text(Station.objects.all())
     assert text.startswith(";".join(HEADERS) + "\r\n")
     assert '"Ladestation Müller; Söhne"' in text
+
+
+def test_export_download_starts_with_the_byte_order_mark(client, operator, tenant):
+    factories.make_station(tenant, station_id="NC-U", manufacturer="Müller GmbH")
+    client.force_login(operator)
+    response = client.get(reverse("admin:stations_station_export"))
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    assert data.startswith(codecs.BOM_UTF8 + b"Station ID;")
+    assert data.count(codecs.BOM_UTF8) == 1
+    assert "Müller GmbH".encode() in data
+    assert data == export_bytes(Station.objects.filter(tenant=tenant))
 
 
 def test_operator_without_station_view_cannot_export(client, other_tenant, stations):

@@ -84,9 +84,30 @@ def test_dry_run_with_errors_says_why_and_exits_1(tenant, other_tenant, tmp_path
     path.write_bytes(csv_bytes(row(Station_ID="THEIRS"), row(Station_ID="MINE")))
     code, out, err = command(str(path), "--tenant", tenant.slug, "--dry-run")
     assert code == 1
-    assert "Row 2: THEIRS: would be refused: This Station ID is already registered." in out
+    assert "Row 2: THEIRS: would be refused (1 error, listed below)." in out
     assert "Row 3: MINE: would be created." in out
     assert other_tenant.name not in out + err
+    # The refusal's reason is printed once, not in the outcome line and again in the error list.
+    assert (out + err).count("This Station ID is already registered.") == 1
+    assert "Row 2, Station ID: This Station ID is already registered." in err
+    assert "Nothing was imported: 1 error in 2 rows." in err
+
+
+def test_one_of_everything_is_said_in_the_singular(tenant, tmp_path):
+    make_station(tenant, station_id="OLD1")
+    path = tmp_path / "one.csv"
+    path.write_bytes(csv_bytes(row(Station_ID="NEW1"), row(Station_ID="OLD1")))
+    code, out, _err = command(str(path), "--tenant", tenant.slug, "--dry-run")
+    assert code == 0
+    assert "1 station would be created, 1 overridden, with 2 connector specifications." in out
+    path.write_bytes(csv_bytes(row(Station_ID="NEW1")))
+    code, out, _err = command(str(path), "--tenant", tenant.slug)
+    assert code == 0
+    assert "Imported: 1 station created, 0 overridden, 1 connector specification." in out
+    path.write_bytes(csv_bytes(row(Station_ID="NEW2", Voltage="9")))
+    code, _out, err = command(str(path), "--tenant", tenant.slug)
+    assert code == 1
+    assert "Nothing was imported: 1 error in 1 row." in err
 
 
 def test_unknown_tenant_is_a_clear_error(good_file):

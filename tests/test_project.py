@@ -32,7 +32,9 @@ def test_operators_group_holds_station_permissions():
 
 
 def run_manage(*args, **env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # The settings as a fresh shell sees them: no DJANGO_* and no DATABASE_URL of the test run.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+    environment = inherited
     environment.update(env)
     environment["DJANGO_SETTINGS_MODULE"] = "everon_import.settings"
     return subprocess.run(
@@ -68,6 +70,32 @@ def test_refuses_unknown_boolean_spelling():
     result = run_manage("check", DJANGO_DEBUG="maybe")
     assert result.returncode != 0
     assert "DJANGO_DEBUG='maybe'" in result.stderr
+
+
+_DEV = {"DJANGO_DEBUG": "true"}
+
+
+def test_refuses_unknown_log_level_naming_the_allowed_ones():
+    result = run_manage("check", DJANGO_LOG_LEVEL="verbose", **_DEV)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_LOG_LEVEL='verbose'" in result.stderr
+    assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in result.stderr
+    assert "Unable to configure root logger" not in result.stderr
+
+
+def test_accepts_a_log_level_in_any_case():
+    result = run_manage("check", DJANGO_LOG_LEVEL="warning", **_DEV)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("url", ["mysql://user:pw@localhost/db", "oracle://user:pw@localhost/db"])
+def test_refuses_a_database_other_than_sqlite_or_postgresql(url):
+    result = run_manage("check", DATABASE_URL=url, **_DEV)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SQLite and PostgreSQL only" in result.stderr
+    assert "MySQLdb" not in result.stderr
 
 
 @pytest.mark.django_db
@@ -160,3 +188,36 @@ def test_not_found_page_uses_the_product_layout(operator_client):
     content = response.content.decode()
     assert "/no-such-page/" in content
     assert "Back to the dashboard" in content
+
+
+# -- README and CI -------------------------------------------------------------------------------------------
+
+
+def test_readme_names_functions_where_they_live():
+    import importlib
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = re.findall(r"`(csv_format|csv_export|csv_import|services|selectors|rules|bulk)\.(\w+)", readme)
+    assert ("csv_format", "restore_cell") in names
+    for module, name in names:
+        assert hasattr(importlib.import_module(f"stations.{module}"), name), f"{module}.{name}"
+
+
+def test_ci_checks_the_formatting_and_the_readme_says_so():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "ruff check ." in ci
+    assert "ruff format --check ." in ci
+    assert "`ruff format --check .`" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_gives_the_default_database_as_it_is():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "| `DATABASE_URL` | `db.sqlite3` in the project folder |" in readme
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['NAME'])",
+        **_DEV,
+    )
+    assert result.stdout.strip().splitlines()[-1] == str(ROOT / "db.sqlite3"), result.stderr

@@ -1,7 +1,9 @@
 """The upload page (``stations:upload``) and its example files (``stations:example_csv``)."""
 
+import codecs
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +13,7 @@ from django.urls import reverse
 from stations import csv_format, csv_import
 from stations.choices import ImportSource
 from stations.models import ConnectorSpec, ImportRecord, Station
+from stations.views import NO_TENANT_MESSAGE
 from tests.csv_helpers import csv_bytes, row, station_rows
 from tests.factories import make_operator, make_station, make_support
 
@@ -82,6 +85,18 @@ def test_imports_a_good_file(operator_client, tenant, operator):
         "stations.csv",
         True,
     )
+
+
+def test_result_counts_are_in_the_singular_for_one(operator_client, tenant):
+    make_station(tenant, station_id="OLD1")
+    response = upload(operator_client, csv_bytes(row(Station_ID="NEW1"), row(Station_ID="OLD1")))
+    result = response.context["result"]
+    assert (result.stations_created, result.stations_overridden, result.connector_specs) == (1, 1, 2)
+    page = response.content.decode()
+    assert ">station created<" in page
+    assert ">station overridden<" in page
+    assert ">connector specifications<" in page
+    assert "stations overridden" not in page
 
 
 def test_bad_file_shows_errors_and_writes_nothing(operator_client, tenant):
@@ -178,6 +193,15 @@ def test_check_only_reports_per_station_and_writes_nothing(operator_client, tena
     assert ImportRecord.objects.filter(dry_run=True).count() == 1
 
 
+def test_check_only_says_an_overridden_station_keeps_its_stored_station_id(operator_client, tenant):
+    make_station(tenant, station_id="WIZ-001")
+    response = upload(operator_client, csv_bytes(row(Station_ID="wiz-001")), check_only="on")
+    assert response.context["result"].ok
+    page = response.content.decode()
+    assert "keeps its Station ID <code>WIZ-001</code>" in page
+    assert Station.objects.get().station_id == "WIZ-001"
+
+
 def test_check_only_shows_refused_stations_and_why(operator_client, other_tenant):
     make_station(other_tenant, station_id="THEIRS")
     response = upload(
@@ -262,17 +286,68 @@ def test_support_user_without_tenant_cannot_upload(client):
     assert not Station.objects.exists()
 
 
+@pytest.mark.parametrize("name", ["stations:upload", "stations:import"])
+def test_support_user_without_tenant_gets_the_same_403_on_both_import_pages(client, name):
+    client.force_login(make_support())
+    response = client.get(reverse(name))
+    assert response.status_code == 403
+    assert [template.name for template in response.templates][:2] == ["403.html", "base.html"]
+    assert NO_TENANT_MESSAGE in response.content.decode()
+    assert "Ask support to add you" not in response.content.decode()
+
+
+def test_import_record_changelist_shows_the_check_only_column(client, tenant):
+    ImportRecord.objects.create(tenant=tenant, source=ImportSource.UPLOAD, dry_run=True, succeeded=True)
+    client.force_login(make_support())
+    response = client.get(reverse("admin:stations_importrecord_changelist"))
+    assert response.status_code == 200
+    columns = response.context["cl"].list_display
+    assert columns[columns.index("source") + 1] == "dry_run"
+    assert "column-dry_run" in response.content.decode()
+    assert "Check only" in response.content.decode()
+
+
 @pytest.mark.parametrize("kind", ["single", "multiple"])
 def test_example_files_download_and_import_cleanly(operator_client, tenant, kind):
     response = operator_client.get(reverse("stations:example_csv", kwargs={"kind": kind}))
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="stations-example-{kind}.csv"'
+    # UTF-8 with a byte-order mark, so that Excel reads accented letters right.
+    assert response.content.startswith(codecs.BOM_UTF8 + b"Station ID;")
     plan = csv_import.parse(response.content, tenant=tenant)
     assert plan.ok, plan.errors
     assert not plan.warnings
     specs = [len(s.specs) for s in plan.stations]
     assert set(specs) == ({1} if kind == "single" else {2, 3})
     assert upload(operator_client, response.content).context["result"].ok
+
+
+@pytest.mark.parametrize("kind", ["single", "multiple"])
+def test_two_tenants_both_import_a_downloaded_example(client, tenant, other_tenant, kind):
+    url = reverse("stations:example_csv", kwargs={"kind": kind})
+    for user in (make_operator(tenant, "first"), make_operator(other_tenant, "second")):
+        client.force_login(user)
+        response = upload(client, client.get(url).content)
+        result = response.context["result"]
+        assert result.ok, result.errors
+        assert result.stations_created == len(csv_format.EXAMPLES[kind][1])
+    assert (
+        Station.objects.filter(tenant=tenant).count() == Station.objects.filter(tenant=other_tenant).count()
+    )
+
+
+def test_example_station_ids_are_new_on_every_download(operator_client):
+    url = reverse("stations:example_csv", kwargs={"kind": "single"})
+    first, second = (operator_client.get(url) for _ in range(2))
+    ids = [
+        {r[0] for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")}
+        - {"Station ID"}
+        for response in (first, second)
+    ]
+    assert len(ids[0]) == 3
+    assert not ids[0] & ids[1]
+    assert all(re.fullmatch(r"EXAMPLE-[A-Z2-9]{6}-\d{4}", station_id) for station_id in ids[0])
+    assert first["Cache-Control"] == "no-store"
 
 
 def test_unknown_example_is_404(operator_client):

@@ -9,6 +9,7 @@ and may import can download.
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,6 +21,7 @@ from .. import csv_format, csv_import, rules, services
 from ..choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType
 from ..csv_format import RowError
 from ..selectors import import_records_visible_to, tenant_of
+from . import NO_TENANT_MESSAGE
 
 # Errors and warnings listed on the page; the download has them all.
 ERRORS_SHOWN = 100
@@ -86,6 +88,12 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
     permission_required = "stations.add_station"
     template_name = "stations/upload.html"
 
+    def dispatch(self, request, *args, **kwargs):
+        # As the wizard: support staff hold every permission but have no tenant to import into.
+        if request.user.is_authenticated and tenant_of(request.user) is None:
+            raise PermissionDenied(NO_TENANT_MESSAGE)
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request):
         return self.show(request, UploadForm())
 
@@ -99,8 +107,6 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
     def _post(self, request, guard):
         tenant = tenant_of(request.user)
         form = UploadForm(request.POST, request.FILES)
-        if tenant is None:
-            return self.show(request, form, status=403)
         if guard.exceeded_size:
             # The file never arrived whole, so the form has no file: only the check box is read.
             form.is_valid()
@@ -182,11 +188,15 @@ def upload_errors(request, pk):
 
 @login_required
 def example_csv(request, kind):
-    """One of the two example files, generated from the column table (always importable)."""
+    """One of the two example files, generated from the column table (always importable).
+
+    UTF-8 with a byte-order mark, so that Excel reads “Müller” as such; Station IDs new on every download.
+    """
     if kind not in csv_format.EXAMPLES:
         raise Http404("There is no such example file.")
     response = HttpResponse(
-        csv_format.example_csv(kind).encode("utf-8"), content_type="text/csv; charset=utf-8"
+        csv_format.example_csv(kind).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
     )
+    response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = f'attachment; filename="stations-example-{kind}.csv"'
     return response

@@ -36,11 +36,11 @@ from ..forms import (
 )
 from ..models import ConnectorSpec
 from ..selectors import tenant_of
+from . import NO_TENANT_MESSAGE
 
 DETAILS, CONNECTORS, OVERVIEW = "details", "connectors", "overview"
 STEP_TITLES = {DETAILS: "Station details", CONNECTORS: "Connectors setup", OVERVIEW: "Overview"}
 SUCCESS_MESSAGE = "Station {station_id} imported. It is ready to be activated."
-NO_TENANT_MESSAGE = "Your account is not linked to an operator: there is no tenant to import stations into."
 STALE_MESSAGE = "This import was changed in another tab or window: check the overview again."
 GONE_MESSAGE = "This import was already saved or started over."
 RESTARTED_MESSAGE = "Started over: everything entered for the previous station was discarded."

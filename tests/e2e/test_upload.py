@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from stations.csv_format import HEADERS
 from stations.models import Station
 from tests.csv_helpers import csv_bytes, row, station_rows
 from tests.factories import make_station
@@ -94,3 +95,25 @@ def test_file_over_the_size_limit_is_refused(page, live_server, operator, login,
     expect(page.get_by_test_id("upload-result")).to_contain_text("the limit is 1 MB")
     screenshot("upload-too-large")
     assert not Station.objects.exists()
+
+
+def test_check_only_shows_spacing_errors_and_kept_station_ids(
+    page, live_server, tenant, operator, login, screenshot
+):
+    make_station(tenant, station_id="WIZ-001")
+    login(operator)
+    page.goto(f"{live_server.url}/stations/upload/")
+    header = ["Serial  number" if h == "Serial number" else h for h in HEADERS]
+    choose(page, "spacing.csv", csv_bytes(row(), header=header))
+    page.get_by_role("button", name="Upload").click()
+    table = page.get_by_test_id("error-table")
+    expect(table).to_contain_text("“Serial··number” (· marks a space)")
+    screenshot("upload-header-spacing")
+
+    choose(page, "override.csv", csv_bytes(row(Station_ID="wiz-001"), row(Station_ID="NEW-1")))
+    page.get_by_label("Check only").check()
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_test_id("stored-as")).to_have_text("keeps its Station ID WIZ-001")
+    expect(page.get_by_test_id("upload-result")).to_contain_text("1 station and override 1")
+    screenshot("upload-check-override-kept-id")
+    assert Station.objects.get(station_id__iexact="wiz-001").station_id == "WIZ-001"

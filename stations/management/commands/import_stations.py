@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from stations import csv_import, services
 from stations.choices import ImportSource
@@ -46,42 +47,45 @@ class Command(BaseCommand):
         for warning in result.warnings:
             self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
         if dry_run:
+            # A refused station's errors are listed once, with all the others, below.
             for station in plan.stations:
                 self.stdout.write(f"Row {station.rows}: {station.station_id}: {_outcome(station)}")
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
             raise CommandError(
-                f"Nothing was imported: {_errors(len(result.errors))}"
-                + (f" in {plan.row_count:,} rows." if plan.row_count else "."),
+                f"Nothing was imported: {_count(len(result.errors), 'error', 'errors')}"
+                + (f" in {_count(plan.row_count, 'row', 'rows')}." if plan.row_count else "."),
                 returncode=1,
             )
         if dry_run:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Check only, nothing written: {_stations(plan.stations_created)} would be created, "
-                    f"{plan.stations_overridden:,} overridden, with {plan.connector_specs:,} connector "
-                    "specifications."
+                    f"Check only, nothing written: {_count(plan.stations_created, 'station', 'stations')} "
+                    f"would be created, {plan.stations_overridden:,} overridden, with "
+                    f"{_specs(plan.connector_specs)}."
                 )
             )
         else:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Imported: {_stations(result.stations_created)} created, {result.stations_overridden:,} "
-                    f"overridden, {result.connector_specs:,} connector specifications."
+                    f"Imported: {_count(result.stations_created, 'station', 'stations')} created, "
+                    f"{result.stations_overridden:,} overridden, "
+                    f"{_specs(result.connector_specs)}."
                 )
             )
 
 
-def _stations(count: int) -> str:
-    return f"{count:,} station" + ("" if count == 1 else "s")
+def _count(count: int, singular: str, plural: str) -> str:
+    """``1 row``, ``2 rows``, ``1,000 rows``."""
+    return f"{count:,} {ngettext(singular, plural, count)}"
 
 
-def _errors(count: int) -> str:
-    return f"{count:,} error" + ("" if count == 1 else "s")
+def _specs(count: int) -> str:
+    return _count(count, "connector specification", "connector specifications")
 
 
 def _outcome(station) -> str:
     if station.action == csv_import.REFUSED:
-        return f"would be refused: {'; '.join(error.message for error in station.errors)}"
+        return f"would be refused ({_count(len(station.errors), 'error', 'errors')}, listed below)."
     return "would be created." if station.action == csv_import.CREATE else "would be overridden."
