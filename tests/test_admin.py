@@ -933,7 +933,8 @@ def test_refused_values_show_no_power_nor_warning(operator_client, own_station):
 def test_specification_inputs_carry_the_rules_limits_and_standards_by_label(operator_client, own_station):
     response = operator_client.get(change_url(own_station))
     form = response.context["inline_admin_formsets"][0].formset.forms[0]
-    assert (form["voltage"].field.widget.attrs["min"], form["voltage"].field.widget.attrs["max"]) == (110, 1000)
+    attrs = form["voltage"].field.widget.attrs
+    assert (attrs["min"], attrs["max"]) == (110, 1000)
     body = response.content.decode()
     assert re.search(r'name="connector_specs-0-voltage"[^>]*min="110"', body)
     assert re.search(r'name="connector_specs-0-amperage"[^>]*max="500"', body)
