@@ -10,7 +10,10 @@ class StationActivationForm(forms.Form):
         help_text="As printed on the station or its packaging. Capitals and small letters are the same."
     )
     security_code = Station._meta.get_field("security_code").formfield(
-        help_text="Printed beside the Station ID; it proves the station in front of you is the one you name.",
+        help_text=(
+            "Printed beside the Station ID; capitals matter. "
+            "It proves the station in front of you is the one you name."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}),
     )
 

@@ -5,8 +5,12 @@ filter choices), so an operator only ever meets its own tenant's stations; anoth
 404, never a redirect that names it. Tenants, memberships and import records are support staff's alone.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
@@ -16,26 +20,22 @@ from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery,
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from . import rules, selectors, services
-from .choices import PowerType
+from .choices import PowerType, StationStatus
 from .csv_export import export_lines
+from .formats import local_datetime
+from .forms import STANDARD_CHOICES_BY_LABEL
 from .models import ConnectorSpec, ImportRecord, Membership, Station, Tenant
 
 # Positions are moved out of the way by this much while a reordered set is saved (unique per station).
 _POSITION_SHIFT = 10_000
 EXPORT_FILE_NAME = "stations-{:%Y%m%d-%H%M}.csv"
-# One way of writing a moment across the admin (list, change page, import link), in local time.
-DATETIME_FORMAT = "Y-m-d H:i"
-
-
-def local_datetime(value) -> str:
-    return date_format(timezone.localtime(value), DATETIME_FORMAT) if value else "–"
 
 
 def _is_support(request) -> bool:
@@ -148,9 +148,32 @@ class TenantFilter(admin.RelatedFieldListFilter):
 
 
 class ConnectorSpecForm(forms.ModelForm):
+    VALUES = ["position", "standard", "format", "power_type", "voltage", "amperage"]
+
     class Meta:
         model = ConnectorSpec
         fields = ["position", "standard", "format", "power_type", "voltage", "amperage"]
+
+    LIMITS = {
+        "voltage": (rules.VOLTAGE_MIN, rules.VOLTAGE_MAX),
+        "amperage": (rules.AMPERAGE_MIN, rules.AMPERAGE_MAX),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["standard"].choices = [("", "---------"), *STANDARD_CHOICES_BY_LABEL]
+        for name, (low, high) in self.LIMITS.items():
+            self.fields[name].widget.attrs.update({"min": low, "max": high})
+        # What the row holds before this request changes it: shown again if the change is refused.
+        self._saved_values = {name: getattr(self.instance, name) for name in self.VALUES}
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            # Power, warning and the row's title come from the instance: they must not describe values
+            # that were just refused, so it goes back to what is saved (blank for a new row).
+            for name, value in self._saved_values.items():
+                setattr(self.instance, name, value)
 
     def _get_validation_exclusions(self):
         # The positions are checked as a set (rules.check_positions in the formset): a sibling being moved
@@ -186,6 +209,14 @@ class ConnectorSpecFormSet(forms.BaseInlineFormSet):
             ]
             ConnectorSpec.objects.filter(pk__in=moving).update(position=F("position") + _POSITION_SHIFT)
         return super().save(commit=commit)
+
+
+class ConnectorSpecInlineAdminFormSet(helpers.InlineAdminFormSet):
+    def inline_formset_data(self):
+        # Django writes "Add another" with a capital (capfirst of the verbose name) mid-sentence.
+        data = json.loads(super().inline_formset_data())
+        data["options"]["addText"] = f"Add another {self.opts.verbose_name}"
+        return json.dumps(data)
 
 
 class ConnectorSpecInline(admin.TabularInline):
@@ -333,7 +364,7 @@ class StationAdmin(admin.ModelAdmin):
     # ---- change page
 
     def get_fieldsets(self, request, obj=None):
-        status_fields = ["status", "activated", "owner", "deactivated", "deactivated_by"]
+        status_fields = ["status", "activated", "owner", "deactivated", "deactivated_by", "previous_owner"]
         bookkeeping = ["import_link", "imported_at", "updated"]
         if _is_support(request):
             bookkeeping.insert(0, "tenant")
@@ -369,6 +400,7 @@ class StationAdmin(admin.ModelAdmin):
             "owner",
             "deactivated",
             "deactivated_by",
+            "previous_owner",
             "tenant",
             "import_link",
             "imported_at",
@@ -414,6 +446,12 @@ class StationAdmin(admin.ModelAdmin):
             station._shown_to_support = _is_support(request)
         return station
 
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_formset in inline_formsets:
+            inline_formset.__class__ = ConnectorSpecInlineAdminFormSet
+        return inline_formsets
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["connector_mapping"] = self.connector_mapping(obj)
@@ -435,7 +473,29 @@ class StationAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         if not _is_support(request):
             actions.pop("deactivate", None)
+        if "delete_selected" in actions:
+            _, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (type(self).delete_selected_stations, name, description)
         return actions
+
+    @admin.action(permissions=["delete"], description=delete_selected.short_description)
+    def delete_selected_stations(self, request, queryset):
+        """Django's bulk delete, minus the active stations an operator may not delete, said plainly
+        (the stock page speaks of "related objects" and a missing "station" permission)."""
+        if not _is_support(request):
+            active_ones = queryset.filter(status=StationStatus.ACTIVE).order_by("station_id")
+            active = list(active_ones.values_list("station_id", flat=True))
+            if active:
+                verb = "is" if len(active) == 1 else "are"
+                self.message_user(
+                    request,
+                    f"{', '.join(active)} {verb} active; only support staff can delete active stations.",
+                    messages.ERROR,
+                )
+                queryset = queryset.exclude(status=StationStatus.ACTIVE)
+                if not queryset.exists():
+                    return None
+        return delete_selected(self, request, queryset)
 
     def _export_response(self, queryset):
         response = StreamingHttpResponse(
@@ -464,6 +524,20 @@ class StationAdmin(admin.ModelAdmin):
     def deactivate(self, request, queryset):
         if not _is_support(request):
             raise Http404
+        if request.POST.get("confirm") != "yes":
+            # As Django's bulk delete: a page naming what will happen, and a second POST to do it.
+            active = queryset.filter(status=StationStatus.ACTIVE).select_related("activated_by")
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Deactivate stations?",
+                "opts": self.opts,
+                "stations": active,
+                "skipped": queryset.exclude(status=StationStatus.ACTIVE).count(),
+                "queryset": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "media": self.media,
+            }
+            return TemplateResponse(request, "admin/stations/station/deactivate_confirmation.html", context)
         stations = services.stations_deactivate(user=request.user, queryset=queryset)
         for station in stations:
             owner = station.activated_by.get_username() if station.activated_by else "nobody"
@@ -570,9 +644,17 @@ class ImportRecordAdmin(SupportOnlyAdmin):
     list_select_related = ["tenant", "user"]
     search_fields = ["file_name", "user__username", "tenant__name"]
     exclude = ["errors"]
-    readonly_fields = ["error_list"]
+    readonly_fields = ["created", "error_list"]
     date_hierarchy = "created_at"
     ERRORS_SHOWN = 20
+
+    def get_list_display(self, request):
+        # The moment in the product's one format (stations.formats), not the locale's.
+        return ["created" if name == "created_at" else name for name in super().get_list_display(request)]
+
+    @admin.display(description="created at", ordering="created_at")
+    def created(self, record):
+        return local_datetime(record.created_at)
 
     @admin.display(description="error list")
     def error_list(self, record):

@@ -18,12 +18,15 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import rules
+from .choices import ConnectorStandard
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, Station
 from .selectors import station_by_station_id, stations_visible_to
 
 DUPLICATE_CODE = "duplicate_station_id"
 BLANK_CHOICE_LABEL = "Choose…"
 SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage")
+# People look for a standard by its name: offered by label, while ConnectorStandard keeps the OCPI order.
+STANDARD_CHOICES_BY_LABEL = sorted(ConnectorStandard.choices, key=lambda choice: str(choice[1]).casefold())
 
 
 def duplicate_station_id_message(user, station_id: str) -> str:
@@ -204,6 +207,7 @@ class ConnectorSpecForm(forms.ModelForm):
                 {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
             )
         self.fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
+        self.fields["standard"].choices = STANDARD_CHOICES_BY_LABEL
         for name in ("standard", "format", "power_type"):
             field = self.fields[name]
             field.choices = [("", BLANK_CHOICE_LABEL), *(item for item in field.choices if item[0] != "")]

@@ -2,14 +2,19 @@
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
 
-from . import rules
+from . import formats, rules
 from .choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
-from .validators import validate_no_whitespace, validate_security_code_length, validate_station_id
+from .validators import (
+    amperage_validators,
+    validate_no_whitespace,
+    validate_security_code_length,
+    validate_station_id,
+    voltage_validators,
+)
 
 NO_CONNECTIVITY_MESSAGE = "Choose Wi-Fi, GSM or both (Ethernet stations choose Wi-Fi)."
 # Says nothing about whose station it is: the ID may belong to another tenant.
@@ -64,7 +69,7 @@ class ImportRecord(models.Model):
 
     def __str__(self):
         what = self.file_name or self.get_source_display()
-        return f"{what} at {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+        return f"{what} at {formats.local_datetime(self.created_at)}"
 
 
 class Station(models.Model):
@@ -86,7 +91,7 @@ class Station(models.Model):
         validators=[validate_security_code_length, validate_no_whitespace],
         help_text=(
             f"{rules.SECURITY_CODE_MIN_LENGTH} to {rules.SECURITY_CODE_MAX_LENGTH} characters "
-            "without spaces, asked for again at activation so that a mistyped "
+            "without spaces; capitals matter. Asked for again at activation so that a mistyped "
             "Station ID cannot activate someone else's station. Print it on the packaging."
         ),
     )
@@ -130,6 +135,15 @@ class Station(models.Model):
     deactivated_at = models.DateTimeField(null=True, blank=True)
     deactivated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    previous_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="previous owner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who owned the station before its last deactivation.",
     )
 
     TEXT_FIELDS = ("station_id", "security_code", "manufacturer", "article_number", "serial_number")
@@ -221,7 +235,7 @@ class ConnectorSpec(models.Model):
     power_type = models.CharField("Power type", max_length=16, choices=PowerType.choices)
     voltage = models.PositiveSmallIntegerField(
         "Voltage",
-        validators=[MinValueValidator(rules.VOLTAGE_MIN), MaxValueValidator(rules.VOLTAGE_MAX)],
+        validators=voltage_validators,
         help_text=(
             f"Whole volts, {rules.VOLTAGE_MIN} to {rules.VOLTAGE_MAX}. "
             "For AC enter the phase (line-to-neutral) voltage: "
@@ -230,7 +244,7 @@ class ConnectorSpec(models.Model):
     )
     amperage = models.PositiveSmallIntegerField(
         "Amperage",
-        validators=[MinValueValidator(rules.AMPERAGE_MIN), MaxValueValidator(rules.AMPERAGE_MAX)],
+        validators=amperage_validators,
         help_text=f"Whole amperes, {rules.AMPERAGE_MIN} to {rules.AMPERAGE_MAX}.",
     )
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -350,7 +351,8 @@ def _lost_error(code: str, station_ids: list[str]):
 
 def stations_deactivate(*, user, queryset) -> list[Station]:
     """Return the active stations of ``queryset`` to inactive, recording who and when; they can be
-    overridden by an import again. The owner is cleared: an inactive station has none. Returns the
+    overridden by an import again. The owner is cleared (an inactive station has none) and kept as
+    ``previous_owner``. Returns the
     stations deactivated (with the owner they had, for the caller's log)."""
     with transaction.atomic():
         # Locked, so that an activation of the same station waits for this to finish.
@@ -365,6 +367,8 @@ def stations_deactivate(*, user, queryset) -> list[Station]:
             status=StationStatus.INACTIVE,
             deactivated_at=now,
             deactivated_by=user,
+            # Read before the row changes (one UPDATE): the owner it had stays on record.
+            previous_owner=F("activated_by"),
             activated_at=None,
             activated_by=None,
             updated_at=now,

@@ -264,6 +264,20 @@ def test_activation_page_asks_for_station_id_and_security_code(client, sarah):
     assert 'for="id_station_id"' in html
     labels = re.findall(r"<label[^>]*>\s*([^<]+?)\s*<", html)
     assert labels[:2] == ["Station ID", "Security code"]
+    assert "capitals matter" in html
+
+
+@pytest.mark.django_db
+def test_activation_moments_are_written_as_everywhere_else(client, tenant, operator, sarah):
+    make_station(tenant, operator)
+    activate(sarah)
+    Station.objects.update(activated_at=datetime(2026, 11, 25, 19, 14, tzinfo=UTC))  # 20:14 in Amsterdam
+    client.force_login(sarah)
+    station = Station.objects.get()
+    for url in (reverse("dashboard"), reverse("stations:activated", args=[station.pk])):
+        html = client.get(url).content.decode()
+        assert "2026-11-25 20:14" in html, url
+        assert "25 Nov 2026" not in html
 
 
 @pytest.mark.django_db

@@ -679,13 +679,27 @@ def test_support_deactivates_active_stations(client, support, tenant, operator, 
     inactive = factories.make_station(tenant, station_id="NC-IDLE")
     _activate(own_station, operator)
     client.force_login(support)
+    # First a confirmation page naming the active stations and their owners; nothing changes yet.
     response = _run_action(client, "deactivate", [own_station, inactive])
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Deactivate stations?" in body
+    assert re.search(r"<td>NC-1</td>.*<td>olivia</td>", body, re.S)
+    assert "NC-IDLE" not in body
+    assert "1 selected station not active" in body
+    assert 'name="confirm" value="yes"' in body
+    own_station.refresh_from_db()
+    assert own_station.status == StationStatus.ACTIVE
+    assert not LogEntry.objects.exists()
+
+    response = _run_action(client, "deactivate", [own_station, inactive], confirm="yes")
     assert response.status_code == 302
     own_station.refresh_from_db()
     assert own_station.status == StationStatus.INACTIVE
     assert own_station.deactivated_by == support
     assert own_station.deactivated_at is not None
     assert own_station.activated_by is None
+    assert own_station.previous_owner == operator
     inactive.refresh_from_db()
     assert inactive.deactivated_at is None
     entry = LogEntry.objects.get(object_id=str(own_station.pk))
@@ -754,7 +768,7 @@ def test_deactivated_station_can_be_overridden_by_csv(client, support, tenant, o
 
     _activate(own_station, operator)
     client.force_login(support)
-    _run_action(client, "deactivate", [own_station])
+    _run_action(client, "deactivate", [own_station], confirm="yes")
     data = export_text(Station.objects.filter(pk=own_station.pk)).replace("Alfen", "Zaptec").encode()
     plan = csv_import.parse(data, tenant=tenant)
     assert plan.ok, [(e.row, e.column, e.code) for e in plan.errors]
@@ -845,8 +859,27 @@ def test_operator_cannot_delete_an_active_station(operator_client, own_station, 
     assert operator_client.get(delete_url).status_code == 403
     assert operator_client.post(delete_url, {"post": "yes"}).status_code == 403
     response = _run_action(operator_client, "delete_selected", [own_station], post="yes")
-    assert response.status_code == 403
+    assert response.status_code == 302
     assert Station.objects.filter(pk=own_station.pk).exists()
+    [message] = [str(m) for m in operator_client.get(response.url).context["messages"]]
+    assert message == "NC-1 is active; only support staff can delete active stations."
+
+
+def test_operator_bulk_delete_leaves_active_stations_out_and_says_why(
+    operator_client, own_station, operator, tenant
+):
+    idle = factories.make_station(tenant, station_id="NC-IDLE")
+    _activate(own_station, operator)
+    response = _run_action(operator_client, "delete_selected", [own_station, idle])
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "NC-1 is active; only support staff can delete active stations." in body
+    assert "would result in deleting related objects" not in body
+    assert f'name="_selected_action" value="{idle.pk}"' in body
+    assert f'name="_selected_action" value="{own_station.pk}"' not in body
+    response = _run_action(operator_client, "delete_selected", [idle], post="yes")
+    assert response.status_code == 302
+    assert list(Station.objects.values_list("station_id", flat=True)) == ["NC-1"]
 
 
 def test_operator_still_deletes_an_inactive_station(operator_client, own_station):
@@ -862,3 +895,67 @@ def test_support_deletes_an_active_station(client, support, own_station, operato
     delete_url = reverse("admin:stations_station_delete", args=[own_station.pk])
     assert client.post(delete_url, {"post": "yes"}).status_code == 302
     assert not Station.objects.filter(pk=own_station.pk).exists()
+
+
+# ---------------------------------------------------------------------------------------- review fixes 2
+
+
+def test_deactivated_station_shows_its_previous_owner(client, support, operator, own_station):
+    _activate(own_station, operator)
+    client.force_login(support)
+    _run_action(client, "deactivate", [own_station], confirm="yes")
+    body = client.get(change_url(own_station)).content.decode()
+    assert re.search(r"<label>Previous owner:</label>\s*<div class=\"readonly\">(<a [^>]+>)?olivia<", body)
+
+
+def test_refused_values_show_no_power_nor_warning(operator_client, own_station):
+    first, second = own_station.connector_specs.order_by("position")
+    rows = [
+        (first.pk, {**_values(first), "power_type": "AC_3_PHASE", "voltage": 1001}, False),
+        (second.pk, {**_values(second), "voltage": 50, "amperage": 96}, False),
+    ]
+    before = _spec_rows(own_station)
+    response = operator_client.post(change_url(own_station), _change_data(own_station, rows))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count("Enter whole volts from 110 to 1000.") == 2
+    assert "48.05 kW" not in body
+    assert "578 V" not in body
+    assert "4.8 kW" not in body
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert [(form.instance.voltage, form.instance.power_type) for form in formset.forms[:2]] == [
+        (first.voltage, first.power_type),
+        (second.voltage, second.power_type),
+    ]
+    assert _spec_rows(own_station) == before
+
+
+def test_specification_inputs_carry_the_rules_limits_and_standards_by_label(operator_client, own_station):
+    response = operator_client.get(change_url(own_station))
+    form = response.context["inline_admin_formsets"][0].formset.forms[0]
+    attrs = form["voltage"].field.widget.attrs
+    assert (attrs["min"], attrs["max"]) == (110, 1000)
+    body = response.content.decode()
+    assert re.search(r'name="connector_specs-0-voltage"[^>]*min="110"', body)
+    assert re.search(r'name="connector_specs-0-amperage"[^>]*max="500"', body)
+    labels = [label for value, label in form.fields["standard"].choices if value]
+    assert labels == sorted(labels, key=str.casefold)
+
+
+def test_add_another_is_written_in_lower_case(operator_client, own_station):
+    body = operator_client.get(change_url(own_station)).content.decode()
+    assert "Add another connector specification" in body
+    assert "Add another Connector specification" not in body
+
+
+def test_import_records_use_the_one_date_format(client, support, own_station):
+    moment = datetime(2026, 11, 25, 19, 15, tzinfo=UTC)  # 20:15 Amsterdam
+    ImportRecord.objects.filter(pk=own_station.last_import_id).update(created_at=moment)
+    client.force_login(support)
+    for url in (
+        reverse("admin:stations_importrecord_changelist"),
+        reverse("admin:stations_importrecord_change", args=[own_station.last_import_id]),
+    ):
+        body = client.get(url).content.decode()
+        assert "2026-11-25 20:15" in body, url
+        assert "p.m." not in body, url

@@ -195,3 +195,13 @@ def test_spec_preview_uses_the_model_properties(values, power, warning):
     spec = spec_preview(**values)
     assert spec.power_display == power
     assert (spec.line_voltage_warning.suggested_voltage if spec.line_voltage_warning else None) == warning
+
+
+def test_standards_are_offered_by_label_while_the_choices_keep_the_ocpi_order():
+    from stations.choices import ConnectorStandard
+    from stations.forms import ConnectorSpecForm
+
+    labels = [label for value, label in ConnectorSpecForm().fields["standard"].choices if value]
+    assert labels == sorted(labels, key=str.casefold)
+    assert sorted(labels) == sorted(ConnectorStandard.labels)
+    assert ConnectorStandard.values[0] == "CHADEMO"

@@ -233,3 +233,24 @@ def test_only_inactive_stations_are_overridable(tenant):
     assert station.is_overridable
     station.status = StationStatus.ACTIVE
     assert not station.is_overridable
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code", "message"),
+    [
+        ("voltage", 109, "min_value", "Enter whole volts from 110 to 1000."),
+        ("voltage", 1001, "max_value", "Enter whole volts from 110 to 1000."),
+        ("amperage", 0, "min_value", "Enter whole amperes from 1 to 500."),
+        ("amperage", 501, "max_value", "Enter whole amperes from 1 to 500."),
+    ],
+)
+def test_range_errors_speak_the_products_words(field, value, code, message):
+    spec = ConnectorSpec(position=1, **spec_data(**{field: value}))
+    with pytest.raises(ValidationError) as caught:
+        spec.full_clean(exclude=["station"])
+    [error] = caught.value.error_dict[field]
+    assert (error.code, error.messages) == (code, [message])
+
+
+def test_security_code_help_says_capitals_matter():
+    assert "capitals matter" in Station._meta.get_field("security_code").help_text

@@ -61,7 +61,7 @@ def test_rejects_bad_spec_by_position_and_writes_nothing(tenant, operator):
     [error] = caught.value.error_list
     assert (error.code, error.params["position"], error.params["field"]) == ("max_value", 2, "voltage")
     assert error.message % error.params == (
-        "Connector specification 2, Voltage: Ensure this value is less than or equal to 1000."
+        "Connector specification 2, Voltage: Enter whole volts from 110 to 1000."
     )
     assert not Station.objects.exists()
     assert not ConnectorSpec.objects.exists()

@@ -104,12 +104,18 @@ def test_support_sees_every_tenant_and_deactivates(
     page.locator("select[name=action]").select_option("deactivate")
     screenshot("admin-support-list")
     page.get_by_role("button", name="Go").click()
+    # A confirmation first, naming the station and the owner it loses.
+    expect(page.get_by_role("heading", name="Deactivate stations?")).to_be_visible()
+    expect(page.locator("#deactivate-stations tbody td")).to_have_text(["NC-LIVE-1", "Alfen", "olivia"])
+    screenshot("admin-support-deactivate-confirm")
+    page.get_by_role("button", name="Yes, deactivate").click()
     expect(page.get_by_text("1 station deactivated")).to_be_visible()
     expect(rows.filter(has_text="NC-LIVE-1")).to_contain_text("Inactive")
     screenshot("admin-support-deactivated")
 
     rows.filter(has_text="NC-LIVE-1").get_by_role("link", name="NC-LIVE-1").click()
     expect(page.get_by_text("Deactivated by:")).to_be_visible()
+    expect(page.locator(".field-previous_owner .readonly")).to_have_text("olivia")
     page.locator(".field-import_link a").click()
     expect(page.get_by_role("heading", name="View import record")).to_be_visible()
     screenshot("admin-support-import-record")
@@ -258,3 +264,45 @@ def _screenshots():
 
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS
+
+
+def test_refused_values_show_errors_but_no_power_or_warning(
+    page, live_server, tenant, operator, login, screenshot
+):
+    station = factories.make_station(tenant, operator, station_id="NC-BAD-1")
+    login(operator)
+    page.goto(f"{live_server.url}/admin/stations/station/{station.pk}/change/")
+    expect(page.locator("input[name='connector_specs-0-voltage']")).to_have_attribute("max", "1000")
+    expect(page.get_by_text("Add another connector specification")).to_be_visible()
+    first = page.locator(".inline-group tbody tr.has_original").first
+    first.locator("select[name$='-power_type']").select_option("AC_3_PHASE")
+    first.locator("input[name$='-voltage']").fill("1001")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Enter whole volts from 110 to 1000.")).to_be_visible()
+    expect(page.get_by_text("looks like line-to-line voltage")).to_have_count(0)
+    # The saved specification's power (3 × 230 V × 16 A), not the refused one's (3 × 1001 V × 16 A).
+    expect(page.locator(".inline-group td.field-power").first).to_have_text("11.04 kW")
+    screenshot("admin-inline-refused-values")
+
+
+def test_operator_bulk_delete_of_an_active_station_says_why(
+    page, live_server, tenant, operator, login, screenshot
+):
+    from django.utils import timezone
+
+    from stations.models import Station
+
+    active = factories.make_station(tenant, operator, station_id="WIZ-002")
+    Station.objects.filter(pk=active.pk).update(
+        status="active", activated_by=operator, activated_at=timezone.now()
+    )
+    login(operator)
+    page.goto(f"{live_server.url}/admin/stations/station/")
+    page.locator("#result_list input.action-select").check()
+    page.locator("select[name=action]").select_option("delete_selected")
+    page.get_by_role("button", name="Go").click()
+    message = "WIZ-002 is active; only support staff can delete active stations."
+    expect(page.get_by_text(message)).to_be_visible()
+    expect(page.get_by_text("related objects")).to_have_count(0)
+    screenshot("admin-bulk-delete-active")
+    assert Station.objects.filter(pk=active.pk).exists()
