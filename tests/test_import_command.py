@@ -61,7 +61,7 @@ def test_errors_exit_1_with_the_pages_wording_and_nothing_written(tenant, bad_fi
     before = (list(Station.objects.values()), list(ConnectorSpec.objects.values()))
     code, _out, err = command(str(bad_file), "--tenant", tenant.slug)
     assert code == 1
-    assert "Row 3, Amperage: Ensure this value is less than or equal to 500." in err
+    assert "Row 3, Amperage: Enter whole amperes from 1 to 500." in err
     assert "Nothing was imported: 1 error in 2 rows." in err
     assert (list(Station.objects.values()), list(ConnectorSpec.objects.values())) == before
     assert ImportRecord.objects.filter(source=ImportSource.COMMAND, succeeded=False).count() == 1

@@ -109,7 +109,7 @@ def test_bad_file_shows_errors_and_writes_nothing(operator_client, tenant):
     ]
     page = response.content.decode()
     assert "Nothing was imported" in page
-    assert "Ensure this value is greater than or equal to 110." in page
+    assert "Enter whole volts from 110 to 1000." in page
     assert (Station.objects.count(), ConnectorSpec.objects.count()) == before
     assert ImportRecord.objects.filter(source=ImportSource.UPLOAD, succeeded=False, error_count=1).exists()
 
@@ -137,7 +137,7 @@ def test_full_error_list_is_stored_on_the_record_and_downloads_as_csv(operator_c
         "row": 2,
         "column": "Voltage",
         "code": "min_value",
-        "message": "Ensure this value is greater than or equal to 110.",
+        "message": "Enter whole volts from 110 to 1000.",
         "value": "1",
     }
     assert f'href="{errors_url(response)}"' in response.content.decode()
@@ -147,7 +147,7 @@ def test_full_error_list_is_stored_on_the_record_and_downloads_as_csv(operator_c
     lines = download.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "Row;Column;Value;Message"
     assert len(lines) == 151
-    assert lines[1] == "2;Voltage;1;Ensure this value is greater than or equal to 110."
+    assert lines[1] == "2;Voltage;1;Enter whole volts from 110 to 1000."
 
 
 def test_error_list_of_another_tenant_is_404(operator_client, other_operator):

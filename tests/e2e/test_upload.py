@@ -53,7 +53,7 @@ def test_operator_uploads_a_good_file_then_a_bad_one(page, live_server, tenant, 
     expect(table.get_by_role("row")).to_have_count(5)
     expect(table.get_by_role("row").nth(1)).to_contain_text("2")
     expect(table.get_by_role("row").nth(1)).to_contain_text("Voltage")
-    expect(table.get_by_role("row").nth(1)).to_contain_text("less than or equal to 1000")
+    expect(table.get_by_role("row").nth(1)).to_contain_text("Enter whole volts from 110 to 1000.")
     expect(table).to_contain_text("a station's rows must follow each other")
     screenshot("upload-errors")
     with page.expect_download() as download_info:
