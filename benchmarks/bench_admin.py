@@ -27,31 +27,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from benchmarks.samples import MANUFACTURERS, SPEC_KINDS  # noqa: E402
+
 GOAL_MS = 300
-MANUFACTURERS = ["Alfen", "Zaptec", "ABB", "Wallbox", "Easee", "Siemens", "Mennekes", "Kempower"]
-SPEC_KINDS = [
-    {
-        "standard": "IEC_62196_T2",
-        "format": "SOCKET",
-        "power_type": "AC_3_PHASE",
-        "voltage": 230,
-        "amperage": 32,
-    },
-    {
-        "standard": "IEC_62196_T2_COMBO",
-        "format": "CABLE",
-        "power_type": "DC",
-        "voltage": 800,
-        "amperage": 250,
-    },
-    {
-        "standard": "DOMESTIC_F",
-        "format": "SOCKET",
-        "power_type": "AC_1_PHASE",
-        "voltage": 230,
-        "amperage": 16,
-    },
-]
 BATCH = 5000
 
 
@@ -80,7 +58,9 @@ def seed(station_count: int):
             for n in range(start, min(start + BATCH, station_count))
         )
         ConnectorSpec.objects.bulk_create(
-            ConnectorSpec(station=station, position=position, **SPEC_KINDS[(station.pk + position) % 3])
+            ConnectorSpec(
+                station=station, position=position, **SPEC_KINDS[(station.pk + position) % len(SPEC_KINDS)]
+            )
             for station in stations
             for position in (1, 2)
         )
