@@ -57,3 +57,18 @@ def make_station(tenant: Tenant, user=None, specs=None, **overrides):
         station_data=station_data(**overrides),
         specs=specs if specs is not None else [spec_data()],
     )
+
+
+def chademo_spec_data(**overrides) -> dict:
+    """The DC specification that the two-spec station carries as connector 2."""
+    return spec_data(standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125, **overrides)
+
+
+def two_spec_data() -> list[dict]:
+    """Type 2 three-phase AC as connector 1, CHAdeMO DC as connector 2."""
+    return [spec_data(), chademo_spec_data()]
+
+
+def make_two_spec_station(tenant: Tenant, user=None, **overrides):
+    """A station with the two specifications of ``two_spec_data``."""
+    return make_station(tenant, user, specs=two_spec_data(), **overrides)
