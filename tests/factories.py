@@ -61,7 +61,9 @@ def make_station(tenant: Tenant, user=None, specs=None, **overrides):
 
 def chademo_spec_data(**overrides) -> dict:
     """The DC specification that the two-spec station carries as connector 2."""
-    return spec_data(standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125, **overrides)
+    return spec_data(
+        standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125, **overrides
+    )
 
 
 def two_spec_data() -> list[dict]:

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from stations import csv_import, services
 from stations.choices import ImportSource, StationStatus
-from stations.csv_format import HEADERS, RowError
+from stations.csv_format import HEADERS
 from stations.models import ConnectorSpec, ImportRecord, Station
+from stations.results import RowError
 from tests.csv_helpers import GOOD, csv_bytes, row, station_rows
 from tests.factories import make_station, spec_data
 

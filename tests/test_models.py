@@ -230,9 +230,9 @@ def test_import_record_str_is_in_local_time(tenant, settings):
 
 def test_only_inactive_stations_are_overridable(tenant):
     station = make_station(tenant)
-    assert station.is_overridable
+    assert Station.status_is_overridable(station.status)
     station.status = StationStatus.ACTIVE
-    assert not station.is_overridable
+    assert not Station.status_is_overridable(station.status)
 
 
 @pytest.mark.parametrize(
