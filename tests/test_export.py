@@ -25,16 +25,7 @@ def _rows(response):
 
 @pytest.fixture
 def stations(tenant, other_tenant):
-    first = factories.make_station(
-        tenant,
-        station_id="NC-1",
-        specs=[
-            factories.spec_data(),
-            factories.spec_data(
-                standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125
-            ),
-        ],
-    )
+    first = factories.make_two_spec_station(tenant, station_id="NC-1")
     second = factories.make_station(
         tenant,
         station_id="NC-2",
@@ -80,7 +71,7 @@ def test_export_action_writes_import_format(client, operator, stations):
     assert response["Content-Disposition"].startswith('attachment; filename="stations-')
     rows = _rows(response)
     assert rows[0] == list(HEADERS)
-    specs = [(s, spec) for s in (first, second) for spec in s.connector_specs.order_by("position")]
+    specs = [(s, spec) for s in (first, second) for spec in s.connector_specs.all()]
     assert rows[1:] == [station_row(s, spec) for s, spec in specs]
     assert [row[HEADERS.index("Station ID")] for row in rows[1:]] == ["NC-1", "NC-1", "NC-2"]
     assert rows[2][HEADERS.index("Connector type")] == "CHADEMO"

@@ -28,10 +28,7 @@ def _snapshot(queryset):
     return {
         station.station_id: (
             tuple(getattr(station, field) for field in STATION_FIELDS),
-            [
-                tuple(getattr(spec, field) for field in SPEC_FIELDS)
-                for spec in station.connector_specs.order_by("position")
-            ],
+            [tuple(getattr(spec, field) for field in SPEC_FIELDS) for spec in station.connector_specs.all()],
         )
         for station in queryset
     }
@@ -58,10 +55,7 @@ def test_export_imports_back_unchanged(tenant, operator):
         tenant,
         station_id="NC-1",
         specs=[
-            factories.spec_data(),
-            factories.spec_data(
-                standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125
-            ),
+            *factories.two_spec_data(),
             factories.spec_data(standard="DOMESTIC_F", power_type="AC_1_PHASE", voltage=230, amperage=16),
         ],
     )
