@@ -129,6 +129,8 @@ def test_size_limit_applies(tenant, good_file, settings):
     assert not Station.objects.exists()
 
 
+# manage.py's own entry point closes the database connections when done: no test transaction around it.
+@pytest.mark.django_db(transaction=True)
 def test_exit_status_is_what_the_shell_sees(tenant, good_file, bad_file, capsys):
     # What manage.py runs: a CommandError becomes sys.exit(returncode), success returns (status 0).
     execute_from_command_line(["manage.py", "import_stations", str(good_file), "--tenant", tenant.slug])
