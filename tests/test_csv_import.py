@@ -14,7 +14,7 @@ from stations import csv_import, services
 from stations.choices import ImportSource, StationStatus
 from stations.csv_format import HEADERS
 from stations.models import ConnectorSpec, ImportRecord, Station
-from stations.results import RowError
+from stations.results import ImportPlan, RowError
 from tests.csv_helpers import GOOD, csv_bytes, row, station_rows
 from tests.factories import make_station, spec_data
 
@@ -725,6 +725,14 @@ def test_empty_required_cell_has_the_model_fields_code_and_message(tenant):
     assert [(e.code, e.message) for e in plan.errors] == [
         (expected.value.error_list[0].code, str(expected.value.messages[0]))
     ]
+
+
+def test_any_reader_of_numbered_rows_feeds_the_same_checks(tenant):
+    # The seam a workbook reader uses: (spreadsheet row, cell texts), header first, blank rows left out.
+    rows = [(1, list(HEADERS)), (2, row(Station_ID="ST1")), (4, row(Station_ID="ST1", Voltage="x"))]
+    plan = csv_import.parse_rows(iter(rows), ImportPlan(), tenant=tenant)
+    assert errors_of(plan) == [(4, "Voltage", "invalid_number")]
+    assert [(s.station_id, s.row_numbers, s.rows) for s in plan.stations] == [("ST1", [2, 4], "2–4")]
 
 
 def test_errors_csv_neutralises_every_cell():
