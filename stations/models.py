@@ -268,12 +268,24 @@ class ConnectorSpec(models.Model):
     def __str__(self):
         return f"{self.position}: {self.get_standard_display()}, {self.power_display}"
 
+    # CHECK constraints that restate a field's validators or choices, for the database's sake.
+    FIELD_RULE_CONSTRAINTS = frozenset(
+        {
+            "connector_spec_position_min",
+            "connector_spec_voltage_range",
+            "connector_spec_amperage_range",
+            "connector_spec_standard_valid",
+            "connector_spec_format_valid",
+            "connector_spec_power_type_valid",
+        }
+    )
+
     def validate_constraints(self, exclude=None):
-        # The CHECK constraints restate the field validators and choices, which ``clean_fields`` applies,
-        # and Django would evaluate each with a query per item: only the others are validated here.
+        # ``clean_fields`` already applied the rules of FIELD_RULE_CONSTRAINTS, and Django would evaluate
+        # each again with a query per item (the admin's inline, every row): only the others are checked.
         using = router.db_for_write(ConnectorSpec, instance=self)
         for constraint in self._meta.constraints:
-            if not isinstance(constraint, models.CheckConstraint):
+            if constraint.name not in self.FIELD_RULE_CONSTRAINTS:
                 constraint.validate(ConnectorSpec, self, exclude=exclude, using=using)
 
     @property

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CheckConstraint
 
 from stations.choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
 from stations.models import ConnectorSpec, ImportRecord, Station
@@ -169,6 +170,11 @@ def test_validating_a_specification_queries_only_for_its_position(tenant, django
     assert codes == {"voltage": ["min_value"], "__all__": ["unique_together"]}
     with django_assert_num_queries(0):
         ConnectorSpec(position=1, **spec_data()).full_clean(exclude=["station"])
+
+
+def test_the_skipped_constraints_are_exactly_the_check_constraints():
+    checks = {c.name for c in ConnectorSpec._meta.constraints if isinstance(c, CheckConstraint)}
+    assert checks == ConnectorSpec.FIELD_RULE_CONSTRAINTS
 
 
 # OCPI 2.2.1, ConnectorType (section 8.4.4), in the order of the standard.
