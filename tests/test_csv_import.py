@@ -351,13 +351,6 @@ def test_rows_of_a_station_must_be_consecutive(tenant):
     assert [(s.station_id, s.action) for s in plan.stations] == [("ST1", "refused"), ("ST2", "create")]
 
 
-def test_same_station_id_in_another_case_is_an_error(tenant):
-    plan = csv_import.parse(
-        csv_bytes(row(Station_ID="ST1"), row(Station_ID="ST2"), row(Station_ID="st1")), tenant=tenant
-    )
-    assert errors_of(plan) == [(4, "Station ID", "duplicate_station_id_in_file")]
-
-
 def test_line_voltage_warns_without_blocking(tenant):
     result = run(csv_bytes(row(Voltage="400"), row(Station_ID="ST2", Voltage="400", Power_type="DC")), tenant)
     assert result.ok
