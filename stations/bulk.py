@@ -1,7 +1,7 @@
 """Set-based INSERT/UPDATE for the CSV write, where ``bulk_create``/``bulk_update`` are too slow.
 
 The values written here already went through each model field's ``clean()`` in the import plan, so no
-model instance is built per row. ``bulk_insert`` and ``bulk_update`` each send one statement per batch:
+model instance is built per row. ``insert_rows`` and ``update_rows`` each send one statement per batch:
 on PostgreSQL one typed array per column (``unnest``), elsewhere a ``VALUES`` list.
 
 The SQL uses ``INSERT … RETURNING`` (SQLite 3.35+) and ``UPDATE … FROM`` (SQLite 3.33+); the system check
@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from django.db import connection
 
 
-def bulk_insert(model, names: Sequence[str], rows: list[list], returning: Sequence[str] = ()) -> list:
+def insert_rows(model, names: Sequence[str], rows: list[list], returning: Sequence[str] = ()) -> list:
     """INSERT ``rows`` (values for the fields ``names``); the ``returning`` fields of each row inserted."""
     into = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({_columns(model, names)}) "
     tail = f" RETURNING {_columns(model, returning)}" if returning else ""
@@ -34,11 +34,11 @@ def bulk_insert(model, names: Sequence[str], rows: list[list], returning: Sequen
     return result
 
 
-def bulk_update(model, names: Sequence[str], rows: list[list], same: Mapping) -> None:
+def update_rows(model, names: Sequence[str], rows: list[list], same: Mapping) -> None:
     """UPDATE the rows keyed by ``names[0]`` with the other ``names``, and ``same`` on all of them.
 
-    ``bulk_update`` writes a CASE with one branch per row, which SQLite evaluates for every row: minutes
-    for a few thousand stations.
+    Django's ``bulk_update`` writes a CASE with one branch per row, which SQLite evaluates for every
+    row: minutes for a few thousand stations.
     """
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)

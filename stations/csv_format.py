@@ -8,10 +8,8 @@ field's own validators then apply the rules.
 import csv
 import io
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -20,34 +18,13 @@ from .choices import ConnectorFormat, ConnectorStandard, PowerType
 
 DELIMITER = ";"
 
-# What an import does with a station of the file.
-CREATE, OVERRIDE, REFUSED = "create", "override", "refused"
-
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem in a CSV file: its spreadsheet row (header = 1; None for the whole file) and column."""
-
-    row: int | None
-    column: str
-    code: str
-    message: str
-    value: str = ""
-
-    def __str__(self) -> str:
-        where = "File" if self.row is None else f"Row {self.row}"
-        if self.column:
-            where += f", {self.column}"
-        return f"{where}: {self.message}"
 
 
 # Formula cells (CSV injection): a spreadsheet runs a cell starting with one of these as a formula.
 # Exports and error lists write such a cell with a leading apostrophe; the import takes exactly one off
 # again, so an exported file imports back unchanged.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NEUTRALISED = re.compile(r"^'*[=+\-@\t\r]")
 _ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
 
@@ -186,80 +163,3 @@ def rows_to_csv(rows: Iterable[Iterable[str]], header: Iterable[str] = HEADERS) 
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
-
-
-def _station(station_id, security_code, article_number, serial_number, wifi=True, gsm=False):
-    return SimpleNamespace(
-        station_id=station_id,
-        security_code=security_code,
-        manufacturer="Alfen",
-        article_number=article_number,
-        wifi_supported=wifi,
-        gsm_supported=gsm,
-        serial_number=serial_number,
-    )
-
-
-def _spec(standard, format, power_type, voltage, amperage):
-    return SimpleNamespace(
-        standard=standard, format=format, power_type=power_type, voltage=voltage, amperage=amperage
-    )
-
-
-_TYPE2_SOCKET = _spec("IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 16)
-_TYPE2_CABLE = _spec("IEC_62196_T2", "CABLE", "AC_3_PHASE", 230, 32)
-_SCHUKO = _spec("DOMESTIC_F", "SOCKET", "AC_1_PHASE", 230, 16)
-_CCS2 = _spec("IEC_62196_T2_COMBO", "CABLE", "DC", 500, 125)
-_CHADEMO = _spec("CHADEMO", "CABLE", "DC", 500, 120)
-
-# The example files of the upload page: built from objects through ``station_row``, like an export. The
-# Station IDs here are the numbers; ``example_csv`` makes them unique per download.
-EXAMPLES = {
-    "single": (
-        "Stations with one connector type (one row per station)",
-        [
-            (_station("0001", "K7P2-93QX", "NG910-60023", "ACE0012345"), [_TYPE2_SOCKET]),
-            (_station("0002", "M4R8-12ZT", "NG910-60023", "ACE0012346", gsm=True), [_TYPE2_SOCKET]),
-            (_station("0003", "Q9W3-55LB", "", "", wifi=False, gsm=True), [_TYPE2_CABLE]),
-        ],
-    ),
-    "multiple": (
-        "Stations with several connector types (one row per connector, in connector ID order)",
-        [
-            (
-                _station("1001", "T2X6-48NV", "NG920-61001", "ACE0020001", gsm=True),
-                [_TYPE2_SOCKET, _SCHUKO],
-            ),
-            (
-                _station("1002", "H5J1-07CP", "HPC-150", "", gsm=True),
-                [_CCS2, _CHADEMO, _TYPE2_CABLE],
-            ),
-        ],
-    ),
-}
-
-
-# Station IDs are unique on the whole platform: every download gets its own tag, so that the examples of
-# one tenant never make another's "already registered". No 0/O or 1/I, which read alike.
-_TAG_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-EXAMPLE_TAG_LENGTH = 6
-
-
-def example_tag() -> str:
-    return "".join(secrets.choice(_TAG_ALPHABET) for _ in range(EXAMPLE_TAG_LENGTH))
-
-
-def example_csv(kind: str, tag: str | None = None) -> str:
-    """The example file ``kind`` ("single" or "multiple"); ``KeyError`` for any other kind.
-
-    Its Station IDs are ``EXAMPLE-<tag>-<number>``, with a new random ``tag`` unless one is given.
-    """
-    _title, stations = EXAMPLES[kind]
-    tag = tag or example_tag()
-    return rows_to_csv(
-        station_row(
-            SimpleNamespace(**{**vars(station), "station_id": f"EXAMPLE-{tag}-{station.station_id}"}), spec
-        )
-        for station, specs in stations
-        for spec in specs
-    )

@@ -1,11 +1,17 @@
 """The CSV bulk import engine: bytes in, an ``ImportPlan`` out (SPEC §3). It never writes.
 
-Reading (encoding, delimiter, size, line count), the header, every cell, the grouping of rows into
-stations and the check against existing stations all happen here, in one pass that collects every error
-with its spreadsheet row (the header is row 1), column, code, message and value. The cell rules are the
-model fields' own (``Field.clean``: choices, max length, validators) and ``Station.clean``; the column
-table in ``csv_format`` says which field a header feeds and how its text is read. Nothing is validated
-twice: a value seen before in the same column reuses its first verdict, which keeps 5,000 rows fast.
+One pass over the file, collecting every error with its spreadsheet row (the header is row 1), column,
+code, message and value, in four parts:
+
+- reading rows: ``csv_rows`` turns the decoded text into (row number, cell texts); a workbook reader
+  yielding the same feeds ``parse_rows`` alike;
+- cleaning cells (``_Cells``): the model fields' own rules (``Field.clean``: choices, max length,
+  validators) and ``Station``'s constraints, through the column table of ``csv_format``. Nothing is
+  validated twice: a value seen before in the same column reuses its first verdict, which keeps 5,000
+  rows fast;
+- grouping rows into stations (``_Stations``);
+- checking existing stations (``_check_existing``), in one query.
+
 ``services.stations_import`` writes a plan.
 """
 
@@ -13,7 +19,7 @@ import codecs
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from django.conf import settings
@@ -23,21 +29,15 @@ from . import rules
 from .csv_format import (
     COLUMN_BY_HEADER,
     COLUMNS,
-    CREATE,
     DELIMITER,
     HEADERS,
-    OVERRIDE,
-    REFUSED,
     Column,
-    RowError,
     neutralise_cell,
     restore_cell,
 )
 from .models import ConnectorSpec, Station
+from .results import OVERRIDE, REFUSED, WINDOWS_1252, ImportPlan, RowError, StationPlan
 from .selectors import stations_with_station_id
-
-UTF8 = "UTF-8"
-WINDOWS_1252 = "Windows-1252"
 
 _MODEL_FIELDS = {
     column.field: (Station if column.part == "station" else ConnectorSpec)._meta.get_field(column.field)
@@ -68,75 +68,6 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _SAVE_AS_CSV = (
     "Save it from your spreadsheet program as “CSV (semicolon delimited)” or “CSV UTF-8” and upload that."
 )
-
-
-@dataclass
-class StationPlan:
-    """What the import does with one station: create it, override an inactive one, or refuse it (why)."""
-
-    station_id: str
-    first_row: int
-    last_row: int
-    station: dict = field(default_factory=dict)
-    specs: list[dict] = field(default_factory=list)
-    action: str = CREATE
-    existing_pk: int | None = None
-    # The Station ID as stored, for an override: the station keeps its spelling (capitals included).
-    existing_station_id: str = ""
-    row_numbers: list[int] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[RowError] = field(default_factory=list)
-
-    @property
-    def rows_text(self) -> str:
-        return f"row {self.rows}" if self.first_row == self.last_row else f"rows {self.rows}"
-
-    @property
-    def rows(self) -> str:
-        return str(self.first_row) if self.first_row == self.last_row else f"{self.first_row}–{self.last_row}"
-
-
-@dataclass
-class ImportPlan:
-    """The outcome of reading a file: stations to write, or every error; warnings either way."""
-
-    encoding: str = UTF8
-    row_count: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[RowError] = field(default_factory=list)
-    stations: list[StationPlan] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def encoding_note(self) -> str:
-        if self.encoding == WINDOWS_1252:
-            return (
-                "The file is not UTF-8, so it was read as Windows-1252 (what spreadsheet programs save in "
-                "Western Europe). Check that accented letters came through as you meant them."
-            )
-        return ""
-
-    def count(self, action: str) -> int:
-        return sum(1 for station in self.stations if station.action == action)
-
-    @property
-    def stations_created(self) -> int:
-        return self.count(CREATE)
-
-    @property
-    def stations_overridden(self) -> int:
-        return self.count(OVERRIDE)
-
-    @property
-    def stations_refused(self) -> int:
-        return self.count(REFUSED)
-
-    @property
-    def connector_specs(self) -> int:
-        return sum(len(station.specs) for station in self.stations if station.action != REFUSED)
 
 
 def max_upload_bytes() -> int:
@@ -175,8 +106,19 @@ def parse(data: bytes, *, tenant) -> ImportPlan:
     text = _decode(data, plan)
     if text is None:
         return plan
-    records = _records(text, plan)
-    first = next(records, None)
+    return parse_rows(csv_rows(text, plan), plan, tenant=tenant)
+
+
+Rows = Iterator[tuple[int, list[str]]]
+
+
+def parse_rows(rows: Rows, plan: ImportPlan, *, tenant) -> ImportPlan:
+    """Check the rows of a file, header first, for ``tenant`` (the part that does not know the format).
+
+    ``rows`` yields the spreadsheet row number and the cell texts of every non-blank row; its reader
+    records the rows it cannot read on ``plan`` itself.
+    """
+    first = next(rows, None)
     if first is None:
         if not plan.errors:
             plan.errors.append(RowError(None, "", "empty_file", "The file is empty."))
@@ -190,8 +132,8 @@ def parse(data: bytes, *, tenant) -> ImportPlan:
     if fields is None:
         return plan
     # Read lazily: a file of millions of tiny rows is refused after MAX_ROWS + 1 of them.
-    rows = list(islice(records, max_rows() + 1))
-    if len(rows) > max_rows():
+    data_rows = list(islice(rows, max_rows() + 1))
+    if len(data_rows) > max_rows():
         plan.errors.append(
             RowError(
                 None,
@@ -202,11 +144,14 @@ def parse(data: bytes, *, tenant) -> ImportPlan:
             )
         )
         return plan
-    plan.row_count = len(rows)
-    if not rows and not plan.errors:
+    plan.row_count = len(data_rows)
+    if not data_rows and not plan.errors:
         plan.errors.append(RowError(None, "", "no_rows", "The file has a header but no station rows."))
         return plan
-    _Reader(plan, fields, width, len(header), tenant).read(rows)
+    stations = _Stations(plan, fields)
+    for row, cells in _fitting_rows(data_rows, width, len(header), plan):
+        stations.add(row, cells)
+    _check_existing(plan, stations.by_key, tenant)
     plan.errors.sort(key=_position)
     plan.warnings.sort(key=_position)
     return plan
@@ -254,8 +199,8 @@ def _not_text(plan: ImportPlan, message: str) -> None:
     return None
 
 
-def _records(text: str, plan: ImportPlan):
-    """The non-blank records with their spreadsheet row, read one at a time.
+def csv_rows(text: str, plan: ImportPlan) -> Rows:
+    """The non-blank records of CSV text with their spreadsheet row, read one at a time.
 
     A quote that is never closed turns the rest of the file into one value: the record holding it is
     reported (``unclosed_quote``) instead of read, and so is one the csv module cannot read at all.
@@ -405,44 +350,28 @@ def _near_miss(row: int, text: str, expected: str) -> RowError:
     return RowError(row, text, "misspelled_header", message, text)
 
 
-class _Reader:
-    """One pass over the data rows: cells, station groups, existing stations."""
-
-    def __init__(self, plan: ImportPlan, fields: dict[str, int], width: int, padded_width: int, tenant):
-        self.plan = plan
-        self.width = width
-        # Trailing columns without a header that must stay empty (Excel's trailing ";").
-        self.padded_width = padded_width
-        self.tenant = tenant
-        self.indexed = [(column, fields[column.field]) for column in COLUMNS]
-        self.station_columns = [(c, i) for c, i in self.indexed if c.part == "station"]
-        self.spec_columns = [(c, i) for c, i in self.indexed if c.part == "spec"]
-        self.id_index = fields[_STATION_ID.field]
-        # The one verdict cache: a value seen before in a column (or a Wi-Fi/GSM pair seen before) is
-        # judged once. Building model instances and running validators per row would cost more than
-        # the rest of the import.
-        self.cache: dict[tuple, tuple[object, list]] = {}
-
-    def read(self, rows):
-        groups: dict[str, StationPlan] = {}
-        current: StationPlan | None = None
-        current_cells: dict[str, str] = {}
-        for row, cells in rows:
-            if len(cells) not in (self.width, self.padded_width):
-                self.error(
-                    None,
+def _fitting_rows(
+    rows: Iterable[tuple[int, list[str]]], width: int, padded_width: int, plan: ImportPlan
+) -> Rows:
+    """The rows with one cell per header (and empty ones in the trailing columns without a header, which
+    Excel's trailing ";" gives ``padded_width``); an error for every other row."""
+    for row, cells in rows:
+        if len(cells) not in (width, padded_width):
+            plan.errors.append(
+                RowError(
                     row,
                     "",
                     "wrong_field_count",
-                    f"This row has {len(cells)} items; the header has {self.width}. A value that contains "
+                    f"This row has {len(cells)} items; the header has {width}. A value that contains "
                     "a semicolon must be in double quotes.",
                     DELIMITER.join(cells)[:200],
                 )
-                continue
-            extra = next((i for i in range(self.width, len(cells)) if cells[i].strip()), None)
-            if extra is not None:
-                self.error(
-                    None,
+            )
+            continue
+        extra = next((i for i in range(width, len(cells)) if cells[i].strip()), None)
+        if extra is not None:
+            plan.errors.append(
+                RowError(
                     row,
                     f"Column {extra + 1}",
                     "value_without_header",
@@ -450,24 +379,136 @@ class _Reader:
                     "its column, or delete it.",
                     cells[extra],
                 )
-                continue
-            station_id = cells[self.id_index].strip()
-            key = station_id.lower()
-            if not key:
-                # Not grouped: every row without a Station ID is its own error.
-                current, current_cells = self.lead_row(row, cells, station_id)
-            elif current is not None and key == current.station_id.lower():
-                if station_id == current.station_id:
-                    self.continuation_row(current, current_cells, row, cells)
-                else:
-                    self.duplicate(current, row, cells, station_id)
-            elif key in groups:
-                self.duplicate(groups[key], row, cells, station_id)
-                current = None
+            )
+            continue
+        yield row, cells
+
+
+_INVALID = object()
+
+
+class _Cells:
+    """Cells cleaned by the model fields' own rules, with the one verdict cache.
+
+    A value seen before in a column (or a Wi-Fi/GSM pair seen before) is judged once: building model
+    instances and running validators per row would cost more than the rest of the import.
+    """
+
+    def __init__(self):
+        self.verdicts: dict[tuple, tuple[object, list]] = {}
+
+    def clean(self, column: Column, value: str) -> tuple[object, list[ValidationError]]:
+        """The field value of a stripped cell (``_INVALID`` if it has errors) and its errors."""
+        key = (column.field, value)
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            verdict = self.verdicts[key] = self._clean(column, value)
+        return verdict
+
+    @staticmethod
+    def _clean(column: Column, value: str) -> tuple[object, list[ValidationError]]:
+        model_field = _MODEL_FIELDS[column.field]
+        try:
+            if not value:
+                # The field's own rule for an empty value (``blank``), as in the wizard.
+                model_field.validate("", None)
+                return "", []
+            return model_field.clean(column.parse(value), None), []
+        except ValidationError as error:
+            return _INVALID, error.error_list
+
+    def connectivity(self, wifi: bool, gsm: bool) -> list[tuple[str, ValidationError]]:
+        """The errors (field, error) of ``Station``'s Wi-Fi-or-GSM constraint for one pair of values."""
+        key = ("connectivity", wifi, gsm)
+        if key not in self.verdicts:
+            try:
+                Station(wifi_supported=wifi, gsm_supported=gsm).validate_constraints(
+                    exclude=_NOT_CONNECTIVITY
+                )
+                self.verdicts[key] = (None, [])
+            except ValidationError as error:
+                self.verdicts[key] = (
+                    None,
+                    [(name, e) for name, items in error.error_dict.items() for e in items],
+                )
+        return self.verdicts[key][1]
+
+
+_NOT_CONNECTIVITY = {f.name for f in Station._meta.concrete_fields} - {"wifi_supported", "gsm_supported"}
+
+
+class _Stations:
+    """Groups the data rows into stations and cleans their cells: a station's rows follow each other and
+    agree on its station columns; every row adds a connector specification."""
+
+    def __init__(self, plan: ImportPlan, fields: dict[str, int]):
+        self.plan = plan
+        self.cells = _Cells()
+        indexed = [(column, fields[column.field]) for column in COLUMNS]
+        self.station_columns = [(c, i) for c, i in indexed if c.part == "station"]
+        self.spec_columns = [(c, i) for c, i in indexed if c.part == "spec"]
+        self.id_index = fields[_STATION_ID.field]
+        # Each station by its Station ID in lower case (they are case-insensitive).
+        self.by_key: dict[str, StationPlan] = {}
+        self.current: StationPlan | None = None
+        # The current station's first row, as written: its other rows must say the same.
+        self.lead: dict[str, str] = {}
+
+    def add(self, row: int, cells: list[str]):
+        station_id = cells[self.id_index].strip()
+        key = station_id.lower()
+        current = self.current
+        if not key:
+            # Not grouped: every row without a Station ID is its own error.
+            self.lead_row(row, cells, station_id)
+        elif current is not None and key == current.station_id.lower():
+            if station_id == current.station_id:
+                self.continuation_row(current, row, cells)
             else:
-                current, current_cells = self.lead_row(row, cells, station_id)
-                groups[key] = current
-        self.check_existing(groups)
+                self.duplicate(current, row, cells, station_id)
+        elif key in self.by_key:
+            self.duplicate(self.by_key[key], row, cells, station_id)
+            self.current = None
+        else:
+            self.by_key[key] = self.lead_row(row, cells, station_id)
+
+    def lead_row(self, row: int, cells: list[str], station_id: str) -> StationPlan:
+        station = self.current = StationPlan(station_id=station_id, row_numbers=[row])
+        self.plan.stations.append(station)
+        self.lead = {}
+        for column, index in self.station_columns:
+            value = self.lead[column.field] = cells[index].strip()
+            cleaned = self.clean(station, row, column, value)
+            if cleaned is not _INVALID:
+                station.station[column.field] = cleaned
+        values = station.station
+        if "wifi_supported" in values and "gsm_supported" in values:
+            for name, error in self.cells.connectivity(values["wifi_supported"], values["gsm_supported"]):
+                value = self.lead.get(name, "")
+                self.error(station, row, _HEADER_BY_FIELD.get(name, ""), error.code, _text(error), value)
+        self.spec_row(station, row, cells)
+        return station
+
+    def continuation_row(self, station: StationPlan, row: int, cells: list[str]):
+        station.row_numbers.append(row)
+        for column, index in self.station_columns:
+            value = cells[index].strip()
+            if value == self.lead[column.field]:
+                continue
+            if column.field != "station_id":
+                cleaned = self.clean(station, row, column, value)
+                if cleaned is _INVALID or station.station.get(column.field, _INVALID) == cleaned:
+                    continue  # its own error is recorded, or it says the same ("yes" for "TRUE")
+            self.error(
+                station,
+                row,
+                column.header,
+                "station_value_differs",
+                f"Row {station.first_row} says “{self.lead[column.field]}”: every row of station "
+                f"{station.station_id} must have the same {column.header}.",
+                value,
+            )
+        self.spec_row(station, row, cells)
 
     def duplicate(self, earlier: StationPlan, row: int, cells: list[str], station_id: str):
         """A row repeating the Station ID of ``earlier``: apart from its rows, or in other capitals."""
@@ -487,45 +528,6 @@ class _Reader:
         self.error(earlier, row, _STATION_ID.header, code, message, station_id)
         self.spec_row(earlier, row, cells, keep=False)
 
-    # rows
-
-    def lead_row(self, row: int, cells: list[str], station_id: str) -> tuple[StationPlan, dict[str, str]]:
-        station = StationPlan(station_id=station_id, first_row=row, last_row=row, row_numbers=[row])
-        self.plan.stations.append(station)
-        raw = {}
-        for column, index in self.station_columns:
-            value = cells[index].strip()
-            raw[column.field] = value
-            cleaned = self.clean(station, row, column, value)
-            if cleaned is not _INVALID:
-                station.station[column.field] = cleaned
-        if "wifi_supported" in station.station and "gsm_supported" in station.station:
-            self.check_connectivity(station, row, raw)
-        self.spec_row(station, row, cells)
-        return station, raw
-
-    def continuation_row(self, station: StationPlan, lead: dict[str, str], row: int, cells: list[str]):
-        station.last_row = row
-        station.row_numbers.append(row)
-        for column, index in self.station_columns:
-            value = cells[index].strip()
-            if value == lead[column.field]:
-                continue
-            if column.field != "station_id":
-                cleaned = self.clean(station, row, column, value)
-                if cleaned is _INVALID or station.station.get(column.field, _INVALID) == cleaned:
-                    continue  # its own error is recorded, or it says the same ("yes" for "TRUE")
-            self.error(
-                station,
-                row,
-                column.header,
-                "station_value_differs",
-                f"Row {station.first_row} says “{lead[column.field]}”: every row of station "
-                f"{station.station_id} must have the same {column.header}.",
-                value,
-            )
-        self.spec_row(station, row, cells)
-
     def spec_row(self, station: StationPlan, row: int, cells: list[str], keep: bool = True):
         spec = {}
         for column, index in self.spec_columns:
@@ -541,88 +543,50 @@ class _Reader:
             spec["position"] = len(station.specs) + 1
             station.specs.append(spec)
 
-    # cells
-
     def clean(self, station: StationPlan, row: int, column: Column, value: str):
         """The field value of a stripped cell, or _INVALID after recording its errors."""
-        cleaned, errors = self.verdict(column, value)
+        cleaned, errors = self.cells.clean(column, value)
         for error in errors:
             self.error(station, row, column.header, error.code, _text(error), value)
-        return _INVALID if errors else cleaned
+        return cleaned
 
-    def verdict(self, column: Column, value: str) -> tuple[object, list[ValidationError]]:
-        key = (column.field, value)
-        verdict = self.cache.get(key)
-        if verdict is None:
-            verdict = self.cache[key] = self._clean(column, value)
-        return verdict
+    def error(self, station: StationPlan, row, column, code, message, value=""):
+        _record(self.plan, station, RowError(row, column, code, message, value))
 
-    @staticmethod
-    def _clean(column: Column, value: str) -> tuple[object, list[ValidationError]]:
-        model_field = _MODEL_FIELDS[column.field]
-        try:
-            if not value:
-                # The field's own rule for an empty value (``blank``), as in the wizard.
-                model_field.validate("", None)
-                return "", []
-            return model_field.clean(column.parse(value), None), []
-        except ValidationError as error:
-            return _INVALID, error.error_list
 
-    def check_connectivity(self, station: StationPlan, row: int, raw: dict[str, str]):
-        """``Station.clean`` (Wi-Fi or GSM) for the station's pair of values, judged once per pair."""
-        pair = (station.station["wifi_supported"], station.station["gsm_supported"])
-        key = ("connectivity", pair)
-        if key not in self.cache:
-            try:
-                Station(wifi_supported=pair[0], gsm_supported=pair[1]).clean()
-                self.cache[key] = (pair, [])
-            except ValidationError as error:
-                self.cache[key] = (
-                    _INVALID,
-                    [(name, e) for name, items in error.error_dict.items() for e in items],
+def _check_existing(plan: ImportPlan, by_key: dict[str, StationPlan], tenant):
+    """One query: which Station IDs exist, and whose (another tenant's is only "already registered").
+
+    A station with any error is refused.
+    """
+    if by_key:
+        existing = stations_with_station_id(by_key).values_list("pk", "station_id", "tenant_id", "status")
+        for pk, stored_id, tenant_id, status in existing:
+            station = by_key[stored_id.lower()]
+            if tenant_id != tenant.pk:
+                message, code = "This Station ID is already registered.", "already_registered"
+            elif not Station.status_is_overridable(status):
+                message, code = (
+                    f"Station {station.station_id} is active: only inactive stations can be "
+                    "overridden by an import.",
+                    "station_active",
                 )
-        for name, item in self.cache[key][1]:
-            self.error(
-                station, row, _HEADER_BY_FIELD.get(name, ""), item.code, _text(item), raw.get(name, "")
-            )
-
-    # stations
-
-    def check_existing(self, groups: dict[str, StationPlan]):
-        """One query: which Station IDs exist, and whose (another tenant's is only "already registered")."""
-        if groups:
-            existing = stations_with_station_id(groups).values_list("pk", "station_id", "tenant_id", "status")
-            for pk, _station_id, tenant_id, status in existing:
-                station = groups[_station_id.lower()]
-                if tenant_id != self.tenant.pk:
-                    message, code = "This Station ID is already registered.", "already_registered"
-                elif not Station.status_is_overridable(status):
-                    message, code = (
-                        f"Station {station.station_id} is active: only inactive stations can be "
-                        "overridden by an import.",
-                        "station_active",
-                    )
-                else:
-                    station.action, station.existing_pk = OVERRIDE, pk
-                    station.existing_station_id = _station_id
-                    continue
-                for row in station.row_numbers:
-                    self.error(station, row, _STATION_ID.header, code, message, station.station_id)
-        for station in self.plan.stations:
-            if station.errors:
-                station.action = REFUSED
-
-    def error(self, station: StationPlan | None, row, column, code, message, value=""):
-        error = RowError(row, column, code, message, value)
-        self.plan.errors.append(error)
-        if station is not None:
-            station.errors.append(error)
+            else:
+                station.action, station.existing_pk, station.existing_station_id = OVERRIDE, pk, stored_id
+                continue
+            for row in station.row_numbers:
+                _record(plan, station, RowError(row, _STATION_ID.header, code, message, station.station_id))
+    for station in plan.stations:
+        if station.errors:
+            station.action = REFUSED
 
 
-_INVALID = object()
+def _record(plan: ImportPlan, station: StationPlan, error: RowError):
+    plan.errors.append(error)
+    station.errors.append(error)
 
 
 def _text(error: ValidationError) -> str:
-    message = str(error.message)  # Django's own messages are lazy translations
-    return message % error.params if error.params else message
+    # Through ValidationError itself: it fills in the params first, which a lazy plural message (Django's
+    # max_length) needs before it can become text.
+    return error.messages[0]

@@ -226,15 +226,6 @@ class ConnectorSpecForm(forms.ModelForm):
             FormTemplate("stations/wizard/_connector_warning.html"),
         )
 
-    def _post_clean(self):
-        # ConnectorSpec's CHECK constraints restate its field validators, and Django evaluates each with a
-        # query: skip them as services.connector_specs_build does, so validating N items costs no query.
-        self.instance.validate_constraints = _no_constraint_checks
-        try:
-            super()._post_clean()
-        finally:
-            del self.instance.validate_constraints
-
     @staticmethod
     def help_texts() -> dict:
         """The model's help for voltage and amperage, keyed by the ids the inputs point at."""
@@ -253,10 +244,6 @@ class ConnectorSpecForm(forms.ModelForm):
     def preview(self) -> ConnectorSpec:
         """An unsaved specification of the entered values: its properties give power and warning."""
         return spec_preview(**self.raw_values())
-
-
-def _no_constraint_checks(exclude=None):
-    return None
 
 
 def spec_preview(*, power_type="", voltage="", amperage="", **other) -> ConnectorSpec:

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, router
 from django.db.models.functions import Lower
 
 from . import formats, rules
@@ -19,6 +19,8 @@ from .validators import (
 NO_CONNECTIVITY_MESSAGE = "Choose Wi-Fi, GSM or both (Ethernet stations choose Wi-Fi)."
 # Says nothing about whose station it is: the ID may belong to another tenant.
 DUPLICATE_STATION_ID_MESSAGE = "A station with this Station ID is already imported."
+# Where ``Station.validate_constraints`` puts each constraint's error: next to the field it is about.
+_CONSTRAINT_FIELDS = {"duplicate_station_id": "station_id", "no_connectivity": "wifi_supported"}
 
 
 class Tenant(models.Model):
@@ -185,14 +187,9 @@ class Station(models.Model):
     def is_active(self) -> bool:
         return self.status == StationStatus.ACTIVE
 
-    @property
-    def is_overridable(self) -> bool:
-        """Whether an import may replace the station's details and specifications: only while inactive."""
-        return self.status_is_overridable(self.status)
-
     @staticmethod
     def status_is_overridable(status: str) -> bool:
-        """The override rule for a status alone (the CSV import reads statuses, not whole stations)."""
+        """Whether an import may replace a station's details and specifications: only while inactive."""
         return status == StationStatus.INACTIVE
 
     def clean_fields(self, exclude=None):
@@ -207,22 +204,11 @@ class Station(models.Model):
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as error:
-            # A taken Station ID belongs next to its field, not above the form.
             errors = error.update_error_dict({})
             general = errors.pop(NON_FIELD_ERRORS, [])
-            taken = [e for e in general if e.code == "duplicate_station_id"]
-            rest = [e for e in general if e.code != "duplicate_station_id"]
-            if taken:
-                errors.setdefault("station_id", []).extend(taken)
-            if rest:
-                errors[NON_FIELD_ERRORS] = rest
+            for item in general:
+                errors.setdefault(_CONSTRAINT_FIELDS.get(item.code, NON_FIELD_ERRORS), []).append(item)
             raise ValidationError(errors) from None
-
-    def clean(self):
-        if not (self.wifi_supported or self.gsm_supported):
-            raise ValidationError(
-                {"wifi_supported": ValidationError(NO_CONNECTIVITY_MESSAGE, code="no_connectivity")}
-            )
 
 
 class ConnectorSpec(models.Model):
@@ -249,7 +235,8 @@ class ConnectorSpec(models.Model):
     )
 
     class Meta:
-        ordering = ["station", "position"]
+        # By the foreign key's column: "station" would order by the station's own ordering, a join.
+        ordering = ["station_id", "position"]
         verbose_name = "connector specification"
         constraints = [
             models.UniqueConstraint(
@@ -280,6 +267,26 @@ class ConnectorSpec(models.Model):
 
     def __str__(self):
         return f"{self.position}: {self.get_standard_display()}, {self.power_display}"
+
+    # CHECK constraints that restate a field's validators or choices, for the database's sake.
+    FIELD_RULE_CONSTRAINTS = frozenset(
+        {
+            "connector_spec_position_min",
+            "connector_spec_voltage_range",
+            "connector_spec_amperage_range",
+            "connector_spec_standard_valid",
+            "connector_spec_format_valid",
+            "connector_spec_power_type_valid",
+        }
+    )
+
+    def validate_constraints(self, exclude=None):
+        # ``clean_fields`` already applied the rules of FIELD_RULE_CONSTRAINTS, and Django would evaluate
+        # each again with a query per item (the admin's inline, every row): only the others are checked.
+        using = router.db_for_write(ConnectorSpec, instance=self)
+        for constraint in self._meta.constraints:
+            if constraint.name not in self.FIELD_RULE_CONSTRAINTS:
+                constraint.validate(ConnectorSpec, self, exclude=exclude, using=using)
 
     @property
     def power_watts(self) -> int | None:

@@ -3,7 +3,6 @@
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -12,14 +11,12 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from . import rules, throttling
-from .bulk import bulk_insert, bulk_update
+from .bulk import insert_rows, update_rows
 from .choices import ImportSource, StationStatus
-from .csv_format import CREATE, OVERRIDE, SPEC_COLUMNS, STATION_COLUMNS, RowError
+from .csv_format import SPEC_COLUMNS, STATION_COLUMNS
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, ImportRecord, Station, Tenant
+from .results import CREATE, OVERRIDE, ImportPlan, RowError
 from .selectors import station_by_station_id
-
-if TYPE_CHECKING:  # the engine reads through selectors; only its plan type is needed here
-    from .csv_import import ImportPlan
 
 
 def duplicate_station_id_error() -> ValidationError:
@@ -40,7 +37,7 @@ def connector_specs_build(station: Station, specs: Sequence[Mapping]) -> list[Co
         spec = ConnectorSpec(station=station, position=position, **values)
         try:
             # The station may be unsaved; its uniqueness with position is guaranteed by numbering.
-            spec.full_clean(exclude=["station"], validate_unique=False, validate_constraints=False)
+            spec.full_clean(exclude=["station"])
         except ValidationError as error:
             for field, field_errors in error.error_dict.items():
                 label = ConnectorSpec._meta.get_field(field).verbose_name
@@ -177,26 +174,27 @@ def station_activate(*, user, station_id: str, security_code: str, client_addres
 class StationsImportResult:
     """What ``stations_import`` did (or, for Check only, would do), with the attempt's record."""
 
-    plan: "ImportPlan"
+    plan: ImportPlan
     record: ImportRecord
-    errors: list = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    # The counts are the record's: what was (or would be) written, zero for a refused attempt.
     @property
     def stations_created(self) -> int:
-        return self.plan.stations_created if self.ok else 0
+        return self.record.stations_created
 
     @property
     def stations_overridden(self) -> int:
-        return self.plan.stations_overridden if self.ok else 0
+        return self.record.stations_overridden
 
     @property
     def connector_specs(self) -> int:
-        return self.plan.connector_specs if self.ok else 0
+        return self.record.connector_specs
 
     @property
     def warnings(self) -> list:
@@ -217,7 +215,7 @@ _OVERRIDE_DETAILS = tuple(name for name in _STATION_DETAILS if name != "station_
 
 
 def stations_import(
-    *, tenant: Tenant, user, plan, source: str, file_name: str = "", dry_run: bool = False
+    *, tenant: Tenant, user, plan: ImportPlan, source: str, file_name: str = "", dry_run: bool = False
 ) -> StationsImportResult:
     """Write a checked CSV plan all or nothing, in one transaction and a fixed number of queries.
 
@@ -240,20 +238,12 @@ def stations_import(
             succeeded=plan.ok,
             error_count=len(plan.errors),
             errors=_errors_data(plan.errors),
-            stations_created=plan.stations_created if plan.ok else 0,
-            stations_overridden=plan.stations_overridden if plan.ok else 0,
-            connector_specs=plan.connector_specs if plan.ok else 0,
+            **plan.counts(),
         )
         return StationsImportResult(plan, record, list(plan.errors), dry_run)
     try:
         with transaction.atomic():
-            record = import_record_create(
-                **base,
-                succeeded=True,
-                stations_created=plan.stations_created,
-                stations_overridden=plan.stations_overridden,
-                connector_specs=plan.connector_specs,
-            )
+            record = import_record_create(**base, succeeded=True, **plan.counts())
             _plan_write(tenant, record, plan)
     except _ImportLost as lost:
         record = import_record_create(**base, error_count=1, errors=_errors_data([lost.error]))
@@ -261,7 +251,7 @@ def stations_import(
     return StationsImportResult(plan, record, [], dry_run)
 
 
-def _errors_data(errors) -> list[dict]:
+def _errors_data(errors: list[RowError]) -> list[dict]:
     """The errors as stored on the import record (JSON), for the downloadable error list."""
     return [
         {"row": e.row, "column": e.column, "code": e.code, "message": e.message, "value": e.value}
@@ -269,7 +259,7 @@ def _errors_data(errors) -> list[dict]:
     ]
 
 
-def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
+def _plan_write(tenant: Tenant, record: ImportRecord, plan: ImportPlan) -> None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     # One order for every import, so that two imports never wait on each other's rows crosswise.
     overrides = sorted((s for s in plan.stations if s.action == OVERRIDE), key=lambda s: s.existing_pk)
@@ -294,7 +284,7 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
         ConnectorSpec.objects.filter(station_id__in=pks).delete()
         # The Station ID is not rewritten: it matched case-insensitively, and the station identifies itself
         # with the spelling it has (``wiz-001`` in a file keeps the stored ``WIZ-001``).
-        bulk_update(
+        update_rows(
             Station,
             ["id", *_OVERRIDE_DETAILS],
             [[s.existing_pk, *(s.station[name] for name in _OVERRIDE_DETAILS)] for s in overrides],
@@ -303,7 +293,7 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
         owners += [(s.existing_pk, s) for s in overrides]
     if creates:
         try:
-            inserted = bulk_insert(
+            inserted = insert_rows(
                 Station,
                 ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at"],
                 [
@@ -317,7 +307,7 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan) -> None:
             raise _ImportLost(_lost_error("duplicate_station_id", [s.station_id for s in creates])) from None
         pk_by_id = {station_id.lower(): pk for pk, station_id in inserted}
         owners += [(pk_by_id[s.station_id.lower()], s) for s in creates]
-    bulk_insert(
+    insert_rows(
         ConnectorSpec,
         ["station", "position", *_SPEC_FIELDS],
         [

@@ -764,12 +764,16 @@ def test_deactivated_station_can_be_overridden_by_csv(client, support, tenant, o
     )
     from stations import services
     from stations.choices import ImportSource
-    from stations.csv_export import export_text
+    from stations.csv_export import export_lines
 
     _activate(own_station, operator)
     client.force_login(support)
     _run_action(client, "deactivate", [own_station], confirm="yes")
-    data = export_text(Station.objects.filter(pk=own_station.pk)).replace("Alfen", "Zaptec").encode()
+    data = (
+        "".join(export_lines(Station.objects.filter(pk=own_station.pk), bom=False))
+        .replace("Alfen", "Zaptec")
+        .encode()
+    )
     plan = csv_import.parse(data, tenant=tenant)
     assert plan.ok, [(e.row, e.column, e.code) for e in plan.errors]
     result = services.stations_import(tenant=tenant, user=operator, plan=plan, source=ImportSource.UPLOAD)

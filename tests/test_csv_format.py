@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ValidationError
 
-from stations import csv_format, csv_import
+from stations import csv_export, csv_format, csv_import
 from stations.choices import ConnectorFormat, ConnectorStandard, PowerType
 from stations.csv_format import COLUMNS, HEADERS, parse_bool, parse_int, station_row
 
@@ -104,20 +104,20 @@ def test_station_row_formats_like_the_import_reads():
     assert parsed["wifi_supported"] is True
 
 
-@pytest.mark.parametrize("kind", sorted(csv_format.EXAMPLES))
+@pytest.mark.parametrize("kind", sorted(csv_export.EXAMPLES))
 def test_example_files_are_semicolon_csv_with_the_header(kind):
-    rows = list(csv.reader(io.StringIO(csv_format.example_csv(kind)), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(csv_export.example_csv(kind)), delimiter=";"))
     assert rows[0] == list(HEADERS)
     assert all(len(r) == len(HEADERS) for r in rows)
     assert len(rows) > 2
 
 
 def test_example_station_ids_carry_the_tag():
-    rows = list(csv.reader(io.StringIO(csv_format.example_csv("multiple", tag="7QK2AB")), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(csv_export.example_csv("multiple", tag="7QK2AB")), delimiter=";"))
     assert {r[0] for r in rows[1:]} == {"EXAMPLE-7QK2AB-1001", "EXAMPLE-7QK2AB-1002"}
-    assert csv_format.example_tag() != csv_format.example_tag()
+    assert csv_export.example_tag() != csv_export.example_tag()
 
 
 def test_unknown_example_kind():
     with pytest.raises(KeyError):
-        csv_format.example_csv("other")
+        csv_export.example_csv("other")

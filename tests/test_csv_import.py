@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from stations import csv_import, services
 from stations.choices import ImportSource, StationStatus
-from stations.csv_format import HEADERS, RowError
+from stations.csv_format import HEADERS
 from stations.models import ConnectorSpec, ImportRecord, Station
+from stations.results import ImportPlan, RowError
 from tests.csv_helpers import GOOD, csv_bytes, row, station_rows
 from tests.factories import make_station, spec_data
 
@@ -38,33 +39,25 @@ def errors_of(plan):
     return [(e.row, e.column, e.code) for e in plan.errors]
 
 
-# Every cell rule, boundary and code: (id, cells of row 2, expected errors as (column, code), or [] if valid).
+# One wiring case per cell rule: the domain's code on the right row and column (the boundaries are
+# tested once, in test_models and test_csv_format). (id, cells of row 2, expected (column, code) errors.)
 CELL_CASES = [
     ("station-id-empty", {"Station_ID": ""}, [("Station ID", "blank")]),
-    ("station-id-48", {"Station_ID": "S" * 48}, []),
     ("station-id-49", {"Station_ID": "S" * 49}, [("Station ID", "max_length")]),
     ("station-id-space", {"Station_ID": "ST 1"}, [("Station ID", "invalid_station_id")]),
-    ("station-id-slash", {"Station_ID": "ST/1"}, [("Station ID", "invalid_station_id")]),
-    ("station-id-ocpp-specials", {"Station_ID": "a*-_=:+|@.Z9"}, []),
     ("security-code-empty", {"Security_code": ""}, [("Security code", "blank")]),
     ("security-code-3", {"Security_code": "abc"}, [("Security code", "min_length")]),
-    ("security-code-4", {"Security_code": "abcd"}, []),
-    ("security-code-64", {"Security_code": "x" * 64}, []),
     ("security-code-65", {"Security_code": "x" * 65}, [("Security code", "max_length")]),
     ("security-code-space", {"Security_code": "ab cd"}, [("Security code", "whitespace")]),
     ("manufacturer-empty", {"Manufacturer": ""}, [("Manufacturer", "blank")]),
-    ("manufacturer-255", {"Manufacturer": "m" * 255}, []),
     ("manufacturer-256", {"Manufacturer": "m" * 256}, [("Manufacturer", "max_length")]),
     ("article-empty-ok", {"Article_number": ""}, []),
     ("article-256", {"Article_number": "a" * 256}, [("Article number", "max_length")]),
     ("serial-empty-ok", {"Serial_number": ""}, []),
-    ("serial-255", {"Serial_number": "s" * 255}, []),
     ("serial-256", {"Serial_number": "s" * 256}, [("Serial number", "max_length")]),
     ("serial-space", {"Serial_number": "ACE 1"}, [("Serial number", "whitespace")]),
     ("wifi-empty", {"Wi_Fi_supported": ""}, [("Wi-Fi supported", "blank")]),
     ("wifi-maybe", {"Wi_Fi_supported": "maybe"}, [("Wi-Fi supported", "invalid_boolean")]),
-    ("wifi-yes-no", {"Wi_Fi_supported": "yes", "GSM_supported": "no"}, []),
-    ("wifi-1-0", {"Wi_Fi_supported": "1", "GSM_supported": "0"}, []),
     ("booleans-any-case", {"Wi_Fi_supported": "False", "GSM_supported": "tRuE"}, []),
     ("gsm-empty", {"GSM_supported": ""}, [("GSM supported", "blank")]),
     (
@@ -75,27 +68,17 @@ CELL_CASES = [
     ("connector-empty", {"Connector_type": ""}, [("Connector type", "blank")]),
     ("connector-unknown", {"Connector_type": "Type 9"}, [("Connector type", "invalid_choice")]),
     ("connector-label", {"Connector_type": "ccs combo 2 (iec 62196-3)"}, []),
-    ("connector-code-lowercase", {"Connector_type": "chademo"}, []),
     ("format-empty", {"Format": ""}, [("Format", "blank")]),
     ("format-unknown", {"Format": "Plug"}, [("Format", "invalid_choice")]),
-    ("format-code", {"Format": "CABLE"}, []),
     ("power-type-empty", {"Power_type": ""}, [("Power type", "blank")]),
     ("power-type-unknown", {"Power_type": "three-phase"}, [("Power type", "invalid_choice")]),
-    ("power-type-code", {"Power_type": "ac_1_phase"}, []),
     ("voltage-empty", {"Voltage": ""}, [("Voltage", "blank")]),
     ("voltage-109", {"Voltage": "109"}, [("Voltage", "min_value")]),
-    ("voltage-110", {"Voltage": "110"}, []),
-    ("voltage-1000", {"Voltage": "1000", "Power_type": "DC"}, []),
     ("voltage-1001", {"Voltage": "1001"}, [("Voltage", "max_value")]),
     ("voltage-unit", {"Voltage": "230V"}, [("Voltage", "invalid_number")]),
-    ("voltage-decimal", {"Voltage": "230.5"}, [("Voltage", "invalid_number")]),
-    ("voltage-underscore", {"Voltage": "2_30"}, [("Voltage", "invalid_number")]),
     ("amperage-empty", {"Amperage": ""}, [("Amperage", "blank")]),
     ("amperage-0", {"Amperage": "0"}, [("Amperage", "min_value")]),
-    ("amperage-1", {"Amperage": "1"}, []),
-    ("amperage-500", {"Amperage": "500"}, []),
     ("amperage-501", {"Amperage": "501"}, [("Amperage", "max_value")]),
-    ("amperage-negative", {"Amperage": "-5"}, [("Amperage", "min_value")]),
 ]
 
 
@@ -366,13 +349,6 @@ def test_rows_of_a_station_must_be_consecutive(tenant):
     )
     assert errors_of(plan) == [(4, "Station ID", "rows_not_consecutive")]
     assert [(s.station_id, s.action) for s in plan.stations] == [("ST1", "refused"), ("ST2", "create")]
-
-
-def test_same_station_id_in_another_case_is_an_error(tenant):
-    plan = csv_import.parse(
-        csv_bytes(row(Station_ID="ST1"), row(Station_ID="ST2"), row(Station_ID="st1")), tenant=tenant
-    )
-    assert errors_of(plan) == [(4, "Station ID", "duplicate_station_id_in_file")]
 
 
 def test_line_voltage_warns_without_blocking(tenant):
@@ -744,6 +720,14 @@ def test_empty_required_cell_has_the_model_fields_code_and_message(tenant):
     ]
 
 
+def test_any_reader_of_numbered_rows_feeds_the_same_checks(tenant):
+    # The seam a workbook reader uses: (spreadsheet row, cell texts), header first, blank rows left out.
+    rows = [(1, list(HEADERS)), (2, row(Station_ID="ST1")), (4, row(Station_ID="ST1", Voltage="x"))]
+    plan = csv_import.parse_rows(iter(rows), ImportPlan(), tenant=tenant)
+    assert errors_of(plan) == [(4, "Voltage", "invalid_number")]
+    assert [(s.station_id, s.row_numbers, s.rows) for s in plan.stations] == [("ST1", [2, 4], "2–4")]
+
+
 def test_errors_csv_neutralises_every_cell():
     formula = "=HYPERLINK(1)"
     text = csv_import.errors_csv([RowError(2, formula, "x", formula, formula)])
@@ -780,3 +764,94 @@ def test_sqlite_older_than_3_35_fails_the_system_check():
         assert [e.id for e in errors] == ["stations.E001"]
         assert "SQLite 3.34.1 is too old" in errors[0].msg
     assert sqlite_version_check(sqlite_version=(3, 35, 0)) == []
+
+
+# Every code the engine (and the write it hands its plan to) can give, for the test that each one comes
+# with a message: Django's own messages are lazy, and a plural one (max_length) only becomes text once its
+# params are filled in. Each case returns the errors and warnings of one file.
+def _parsed(data, tenant):
+    plan = csv_import.parse(data, tenant=tenant)
+    return plan.errors + plan.warnings
+
+
+def _lost(tenant, other_tenant, change):
+    make_station(tenant, station_id="OWN1")
+    plan = csv_import.parse(csv_bytes(row(Station_ID="OWN1"), row(Station_ID="NEW1")), tenant=tenant)
+    change(other_tenant)
+    return services.stations_import(tenant=tenant, user=None, plan=plan, source=ImportSource.COMMAND).errors
+
+
+def _cells(**cells):
+    return lambda tenant, other_tenant, settings: _parsed(csv_bytes(row(**cells)), tenant)
+
+
+def _file(data):
+    return lambda tenant, other_tenant, settings: _parsed(data, tenant)
+
+
+def _limited(setting, data):
+    def case(tenant, other_tenant, settings):
+        setattr(settings, setting, 100 if setting.endswith("BYTES") else 1)
+        return _parsed(data, tenant)
+
+    return case
+
+
+def _existing(status, of_other_tenant):
+    def case(tenant, other_tenant, settings):
+        make_station(other_tenant if of_other_tenant else tenant, station_id="ST1")
+        Station.objects.update(status=status)
+        return _parsed(csv_bytes(row(Station_ID="ST1")), tenant)
+
+    return case
+
+
+UNCLOSED = csv_bytes(row(Station_ID="ST1"), row(Station_ID="ST2")).replace(
+    b"ST1;K7P2-93QX;", b'ST1;K7P2-93QX;"'
+)
+EVERY_CODE = {
+    "blank": _cells(Manufacturer=""),
+    "max_length": _cells(Manufacturer="m" * 256),
+    "min_length": _cells(Security_code="abc"),
+    "whitespace": _cells(Serial_number="A 1"),
+    "invalid_station_id": _cells(Station_ID="ST/1"),
+    "invalid_boolean": _cells(GSM_supported="maybe"),
+    "no_connectivity": _cells(Wi_Fi_supported="no", GSM_supported="no"),
+    "invalid_choice": _cells(Format="Plug"),
+    "invalid_number": _cells(Voltage="230V"),
+    "min_value": _cells(Amperage="0"),
+    "max_value": _cells(Voltage="1001"),
+    "line_voltage": _cells(Voltage="400"),
+    "empty_file": _file(b""),
+    "no_rows": _file((HEADER + "\r\n").encode()),
+    "not_text": _file(b"%PDF-1.7"),
+    "comma_separated": _file((HEADER.replace(";", ",") + "\n").encode()),
+    "missing_header": _file(csv_bytes(row()[:-1], header=HEADERS[:-1])),
+    "unknown_header": _file(csv_bytes([*row(), "x"], header=[*HEADERS, "Colour"])),
+    "duplicate_header": _file(csv_bytes([*row(), "y"], header=[*HEADERS, "Voltage"])),
+    "misspelled_header": _file(csv_bytes(row(), header=[h.replace("Format", "format") for h in HEADERS])),
+    "header_spacing": _file(csv_bytes(row(), header=[h.replace("Format", "Format ") for h in HEADERS])),
+    "wrong_field_count": _file((HEADER + "\r\nST1;code\r\n").encode()),
+    "value_without_header": _file(csv_bytes([*row(), "note"], header=[*HEADERS, ""])),
+    "unclosed_quote": _file(UNCLOSED),
+    "too_many_rows": _limited("STATION_IMPORT_MAX_ROWS", csv_bytes(row(), row(Station_ID="ST2"))),
+    "file_too_large": _limited("STATION_IMPORT_MAX_UPLOAD_BYTES", csv_bytes(row())),
+    "station_value_differs": _file(csv_bytes(row(), row(Manufacturer="ABB"))),
+    "rows_not_consecutive": _file(csv_bytes(row(), row(Station_ID="ST2"), row())),
+    "duplicate_station_id_in_file": _file(csv_bytes(row(Station_ID="ST1"), row(Station_ID="st1"))),
+    "already_registered": _existing(StationStatus.INACTIVE, of_other_tenant=True),
+    "station_active": _existing(StationStatus.ACTIVE, of_other_tenant=False),
+    "station_changed": lambda tenant, other_tenant, settings: _lost(
+        tenant, other_tenant, lambda _other: Station.objects.update(status=StationStatus.ACTIVE)
+    ),
+    "duplicate_station_id": lambda tenant, other_tenant, settings: _lost(
+        tenant, other_tenant, lambda other: make_station(other, station_id="new1")
+    ),
+}
+
+
+@pytest.mark.parametrize("code", sorted(EVERY_CODE))
+def test_every_error_code_comes_with_a_message(tenant, other_tenant, settings, code):
+    found = EVERY_CODE[code](tenant, other_tenant, settings)
+    assert code in {error.code for error in found}
+    assert all(error.message.strip() for error in found), [(e.code, e.message) for e in found]

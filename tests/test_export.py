@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from stations.csv_export import export_bytes, export_text
+from stations.csv_export import export_lines
 from stations.csv_format import HEADERS, neutralise_cell, restore_cell, station_row
 from stations.models import Station
 from tests import factories
@@ -25,16 +25,7 @@ def _rows(response):
 
 @pytest.fixture
 def stations(tenant, other_tenant):
-    first = factories.make_station(
-        tenant,
-        station_id="NC-1",
-        specs=[
-            factories.spec_data(),
-            factories.spec_data(
-                standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125
-            ),
-        ],
-    )
+    first = factories.make_two_spec_station(tenant, station_id="NC-1")
     second = factories.make_station(
         tenant,
         station_id="NC-2",
@@ -80,7 +71,7 @@ def test_export_action_writes_import_format(client, operator, stations):
     assert response["Content-Disposition"].startswith('attachment; filename="stations-')
     rows = _rows(response)
     assert rows[0] == list(HEADERS)
-    specs = [(s, spec) for s in (first, second) for spec in s.connector_specs.order_by("position")]
+    specs = [(s, spec) for s in (first, second) for spec in s.connector_specs.all()]
     assert rows[1:] == [station_row(s, spec) for s, spec in specs]
     assert [row[HEADERS.index("Station ID")] for row in rows[1:]] == ["NC-1", "NC-1", "NC-2"]
     assert rows[2][HEADERS.index("Connector type")] == "CHADEMO"
@@ -138,7 +129,9 @@ def test_export_neutralises_formula_cells(tenant):
         article_number="-5",
         serial_number="@SER",
     )
-    rows = list(csv.reader(io.StringIO(export_text(Station.objects.all())), delimiter=";"))
+    rows = list(
+        csv.reader(io.StringIO("".join(export_lines(Station.objects.all(), bom=False))), delimiter=";")
+    )
     row = dict(zip(HEADERS, rows[1], strict=True))
     assert row["Station ID"] == "'=ST1"
     assert row["Manufacturer"] == '\'=HYPERLINK("http://evil")'
@@ -150,7 +143,7 @@ def test_export_neutralises_formula_cells(tenant):
 
 def test_export_is_utf8_with_semicolons_and_crlf(tenant):
     factories.make_station(tenant, station_id="NC-U", manufacturer="Ladestation Müller; Söhne")
-    text = export_text(Station.objects.all())
+    text = "".join(export_lines(Station.objects.all(), bom=False))
     assert text.startswith(";".join(HEADERS) + "\r\n")
     assert '"Ladestation Müller; Söhne"' in text
 
@@ -164,7 +157,7 @@ def test_export_download_starts_with_the_byte_order_mark(client, operator, tenan
     assert data.startswith(codecs.BOM_UTF8 + b"Station ID;")
     assert data.count(codecs.BOM_UTF8) == 1
     assert "Müller GmbH".encode() in data
-    assert data == export_bytes(Station.objects.filter(tenant=tenant))
+    assert data == "".join(export_lines(Station.objects.filter(tenant=tenant))).encode()
 
 
 def test_operator_without_station_view_cannot_export(client, other_tenant, stations):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CheckConstraint
 
 from stations.choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
 from stations.models import ConnectorSpec, ImportRecord, Station
@@ -77,6 +78,20 @@ def test_serial_number_rules(tenant, serial, codes):
     assert station_errors(tenant, serial_number=serial).get("serial_number", []) == codes
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "codes"),
+    [
+        pytest.param("manufacturer", "m" * 255, [], id="manufacturer-255"),
+        pytest.param("manufacturer", "m" * 256, ["max_length"], id="manufacturer-256"),
+        pytest.param("article_number", "", [], id="article-optional"),
+        pytest.param("article_number", "a" * 255, [], id="article-255"),
+        pytest.param("article_number", "a" * 256, ["max_length"], id="article-256"),
+    ],
+)
+def test_text_length_rules(tenant, field, value, codes):
+    assert station_errors(tenant, **{field: value}).get(field, []) == codes
+
+
 def test_strips_whitespace_before_checking(tenant):
     station = Station(
         tenant=tenant,
@@ -133,6 +148,7 @@ def spec_errors(**overrides) -> dict:
         pytest.param("amperage", 1, [], id="amperage-1"),
         pytest.param("amperage", 500, [], id="amperage-500"),
         pytest.param("amperage", 501, ["max_value"], id="amperage-501"),
+        pytest.param("amperage", -5, ["min_value"], id="amperage-negative"),
         pytest.param("standard", "TYPE2", ["invalid_choice"], id="unknown-standard"),
         pytest.param("format", "PLUG", ["invalid_choice"], id="unknown-format"),
         pytest.param("power_type", "AC", ["invalid_choice"], id="unknown-power-type"),
@@ -140,6 +156,25 @@ def spec_errors(**overrides) -> dict:
 )
 def test_connector_spec_rules(field, value, codes):
     assert spec_errors(**{field: value}).get(field, []) == codes
+
+
+def test_validating_a_specification_queries_only_for_its_position(tenant, django_assert_num_queries):
+    # The CHECK constraints restate the field rules: full_clean checks them through the fields, without
+    # the query per constraint Django would run (the admin's inline validates every row this way). Left:
+    # the station exists (the foreign key) and the position is free (the unique constraint).
+    station = make_station(tenant)
+    taken = ConnectorSpec(station=station, position=1, **spec_data(voltage=109))
+    with django_assert_num_queries(2), pytest.raises(ValidationError) as caught:
+        taken.full_clean()
+    codes = {field: [e.code for e in errors] for field, errors in caught.value.error_dict.items()}
+    assert codes == {"voltage": ["min_value"], "__all__": ["unique_together"]}
+    with django_assert_num_queries(0):
+        ConnectorSpec(position=1, **spec_data()).full_clean(exclude=["station"])
+
+
+def test_the_skipped_constraints_are_exactly_the_check_constraints():
+    checks = {c.name for c in ConnectorSpec._meta.constraints if isinstance(c, CheckConstraint)}
+    assert checks == ConnectorSpec.FIELD_RULE_CONSTRAINTS
 
 
 # OCPI 2.2.1, ConnectorType (section 8.4.4), in the order of the standard.
@@ -230,9 +265,9 @@ def test_import_record_str_is_in_local_time(tenant, settings):
 
 def test_only_inactive_stations_are_overridable(tenant):
     station = make_station(tenant)
-    assert station.is_overridable
+    assert Station.status_is_overridable(station.status)
     station.status = StationStatus.ACTIVE
-    assert not station.is_overridable
+    assert not Station.status_is_overridable(station.status)
 
 
 @pytest.mark.parametrize(

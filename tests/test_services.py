@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from stations import services
 from stations.choices import ImportSource, StationStatus
 from stations.models import ConnectorSpec, ImportRecord, Station
-from tests.factories import make_station, spec_data, station_data
+from tests.factories import make_station, spec_data, station_data, two_spec_data
 
 pytestmark = pytest.mark.django_db
 
@@ -14,10 +14,7 @@ def test_imports_station_with_ordered_specs(tenant, operator):
         tenant=tenant,
         user=operator,
         station_data=station_data(station_id=" ST42 "),
-        specs=[
-            spec_data(),
-            spec_data(standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125),
-        ],
+        specs=two_spec_data(),
     )
     station.refresh_from_db()
     assert station.station_id == "ST42"

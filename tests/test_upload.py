@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from stations import csv_format, csv_import
+from stations import csv_export, csv_format, csv_import
 from stations.choices import ImportSource
 from stations.models import ConnectorSpec, ImportRecord, Station
 from stations.views import NO_TENANT_MESSAGE
@@ -330,7 +330,7 @@ def test_two_tenants_both_import_a_downloaded_example(client, tenant, other_tena
         response = upload(client, client.get(url).content)
         result = response.context["result"]
         assert result.ok, result.errors
-        assert result.stations_created == len(csv_format.EXAMPLES[kind][1])
+        assert result.stations_created == len(csv_export.EXAMPLES[kind][1])
     assert (
         Station.objects.filter(tenant=tenant).count() == Station.objects.filter(tenant=other_tenant).count()
     )

@@ -17,9 +17,9 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from .. import csv_format, csv_import, rules, services
+from .. import csv_export, csv_format, csv_import, rules, services
 from ..choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType
-from ..csv_format import RowError
+from ..results import RowError
 from ..selectors import import_records_visible_to, tenant_of
 from . import NO_TENANT_MESSAGE
 
@@ -152,7 +152,7 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
                 "tenant": tenant_of(request.user),
                 "headers": csv_format.HEADERS,
                 "optional_headers": [c.header for c in csv_format.COLUMNS if not csv_import.is_required(c)],
-                "examples": [(kind, title) for kind, (title, _stations) in csv_format.EXAMPLES.items()],
+                "examples": [(kind, title) for kind, (title, _stations) in csv_export.EXAMPLES.items()],
                 "connector_types": ConnectorStandard.choices,
                 "formats": ConnectorFormat.labels,
                 "power_types": PowerType.labels,
@@ -192,10 +192,10 @@ def example_csv(request, kind):
 
     UTF-8 with a byte-order mark, so that Excel reads “Müller” as such; Station IDs new on every download.
     """
-    if kind not in csv_format.EXAMPLES:
+    if kind not in csv_export.EXAMPLES:
         raise Http404("There is no such example file.")
     response = HttpResponse(
-        csv_format.example_csv(kind).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+        csv_export.example_csv(kind).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
     )
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = f'attachment; filename="stations-example-{kind}.csv"'

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from stations import csv_import, services
 from stations.choices import ImportSource
 from stations.models import Tenant
+from stations.results import CREATE, REFUSED
 
 
 class Command(BaseCommand):
@@ -86,6 +87,6 @@ def _specs(count: int) -> str:
 
 
 def _outcome(station) -> str:
-    if station.action == csv_import.REFUSED:
+    if station.action == REFUSED:
         return f"would be refused ({_count(len(station.errors), 'error', 'errors')}, listed below)."
-    return "would be created." if station.action == csv_import.CREATE else "would be overridden."
+    return "would be created." if station.action == CREATE else "would be overridden."

@@ -1,0 +1,110 @@
+"""What a bulk import finds and plans: row errors, one plan per station, the plan of the whole file.
+
+The engine (``csv_import``) builds these, ``services.stations_import`` writes them, the upload page and
+the command show them; none of them depends on the file's format.
+"""
+
+from dataclasses import dataclass, field
+
+# What an import does with a station of the file.
+CREATE, OVERRIDE, REFUSED = "create", "override", "refused"
+
+UTF8 = "UTF-8"
+WINDOWS_1252 = "Windows-1252"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in a file: its spreadsheet row (header = 1; None for the whole file) and column."""
+
+    row: int | None
+    column: str
+    code: str
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        where = "File" if self.row is None else f"Row {self.row}"
+        if self.column:
+            where += f", {self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class StationPlan:
+    """What the import does with one station: create it, override an inactive one, or refuse it (why)."""
+
+    station_id: str
+    # The station's rows in the file, in order: a station's rows follow each other.
+    row_numbers: list[int]
+    station: dict = field(default_factory=dict)
+    specs: list[dict] = field(default_factory=list)
+    action: str = CREATE
+    existing_pk: int | None = None
+    # The Station ID as stored, for an override: the station keeps its spelling (capitals included).
+    existing_station_id: str = ""
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+
+    @property
+    def first_row(self) -> int:
+        return self.row_numbers[0]
+
+    @property
+    def rows(self) -> str:
+        """``7`` or ``7–9``."""
+        first, last = self.row_numbers[0], self.row_numbers[-1]
+        return str(first) if first == last else f"{first}–{last}"
+
+    @property
+    def rows_text(self) -> str:
+        return f"{'row' if len(self.row_numbers) == 1 else 'rows'} {self.rows}"
+
+
+@dataclass
+class ImportPlan:
+    """The outcome of reading a file: stations to write, or every error; warnings either way."""
+
+    encoding: str = UTF8
+    row_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    stations: list[StationPlan] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def encoding_note(self) -> str:
+        if self.encoding == WINDOWS_1252:
+            return (
+                "The file is not UTF-8, so it was read as Windows-1252 (what spreadsheet programs save in "
+                "Western Europe). Check that accented letters came through as you meant them."
+            )
+        return ""
+
+    def count(self, action: str) -> int:
+        return sum(1 for station in self.stations if station.action == action)
+
+    @property
+    def stations_created(self) -> int:
+        return self.count(CREATE)
+
+    @property
+    def stations_overridden(self) -> int:
+        return self.count(OVERRIDE)
+
+    @property
+    def connector_specs(self) -> int:
+        return sum(len(station.specs) for station in self.stations if station.action != REFUSED)
+
+    def counts(self) -> dict[str, int]:
+        """What writing the plan creates, by ``ImportRecord`` field; nothing while it has errors."""
+        if not self.ok:
+            return {}
+        return {
+            "stations_created": self.stations_created,
+            "stations_overridden": self.stations_overridden,
+            "connector_specs": self.connector_specs,
+        }
