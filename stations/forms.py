@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -145,17 +146,35 @@ class StationDetailsForm(forms.ModelForm):
                 [ValidationError(message, code=DUPLICATE_CODE)], renderer=self.renderer
             )
 
-    def only_station_id_taken(self) -> bool:
-        """True when the one thing wrong is a taken Station ID (the service re-checks it at Save)."""
-        return set(self.errors) == {"station_id"} and all(
-            error.code == DUPLICATE_CODE for error in self.errors.as_data()["station_id"]
-        )
 
-    def station_data(self) -> dict:
-        """Values for ``services.station_import``; a taken Station ID goes on for the service to refuse."""
-        data = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
-        data.setdefault("station_id", self["station_id"].value() or "")
-        return data
+def error_summary(form) -> list[dict]:
+    """Every error of a step, linked to its field, for the summary at the top; the first field gets focus."""
+    items = getattr(form, "forms", None)
+    if items is None:
+        found = _form_errors(form, "")
+    else:
+        found = [
+            error
+            for number, item in enumerate(items, start=1)
+            for error in _form_errors(item, f"Connector ID {number}, ")
+        ]
+        if form.is_bound:
+            found.extend({"message": message} for message in form.non_form_errors())
+    first = next((error for error in found if error.get("field") is not None), None)
+    if first is not None:
+        first["field"].field.widget.attrs["autofocus"] = True
+    return found
+
+
+def _form_errors(form, label_prefix: str) -> list[dict]:
+    if not form.is_bound or not form.errors:
+        return []
+    found = [{"message": message} for message in form.non_field_errors()]
+    for name in form.fields:
+        for message in form.errors.get(name, []):
+            bound = form[name]
+            found.append({"field": bound, "label": f"{label_prefix}{bound.label}", "message": message})
+    return found
 
 
 class QuickSelect(forms.Select):
@@ -247,9 +266,6 @@ class ConnectorSpecForm(forms.ModelForm):
             return {name: self.data.get(self.add_prefix(name), "") for name in SPEC_FIELDS}
         return {name: self.initial.get(name, "") for name in SPEC_FIELDS}
 
-    def is_blank(self) -> bool:
-        return not any(str(value).strip() for value in self.raw_values().values())
-
     def preview(self) -> ConnectorSpec:
         """An unsaved specification of the entered values: its properties give power and warning."""
         return spec_preview(**self.raw_values())
@@ -277,6 +293,17 @@ def _valid_number(name: str, value) -> int | None:
         return None
 
 
+def filled_forms(formset) -> list[forms.BaseForm]:
+    """The items of a validated connector formset that hold a specification, in order.
+
+    The one test of a blank connector item, for the wizard's formset and the admin's inline alike: Django
+    leaves an extra form that nobody filled in unvalidated, with empty ``cleaned_data``; a deleted one is
+    no item either.
+    """
+    deleted = formset.deleted_forms
+    return [form for form in formset.forms if form.cleaned_data and form not in deleted]
+
+
 class BaseConnectorSpecFormSet(forms.BaseFormSet):
     """The ordered connector specifications; item N (1-based) is the specification of connector ID N.
 
@@ -294,11 +321,15 @@ class BaseConnectorSpecFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        rules.check_positions(range(1, len(self.specs()) + 1))
+        rules.check_positions(range(1, len(filled_forms(self)) + 1))
 
-    def specs(self) -> list[dict]:
-        """The cleaned specifications in order, blank items left out."""
-        return [form.cleaned_data for form in self.forms if form.cleaned_data]
+    @property
+    def cleaned_data(self) -> list[dict]:
+        """The specifications in order, blank items left out (Django's formset gives ``{}`` for each), so
+        that formtools' ``get_cleaned_data_for_step()`` and ``done()`` get what is saved."""
+        if not self.is_valid():
+            raise AttributeError("an invalid formset has no cleaned_data")
+        return [form.cleaned_data for form in filled_forms(self)]
 
     def raw_items(self) -> list[dict]:
         """Every item's raw values in order, for the add / remove / move actions."""
@@ -318,17 +349,25 @@ ConnectorSpecFormSet = forms.formset_factory(
 )
 
 
-def connector_formset_data(prefix: str, items: list[dict]) -> dict:
-    """Raw POST-style data for a connector formset holding ``items`` in this order."""
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(items)),
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-    for index, item in enumerate(items):
-        for name in SPEC_FIELDS:
-            data[f"{prefix}-{index}-{name}"] = str(item.get(name) or "")
+def connector_formset_data(prefix: str, items: list[dict]) -> MultiValueDict:
+    """The data a browser posts for a connector formset holding ``items`` in this order (formtools' storage
+    keeps a ``MultiValueDict`` as it keeps the POST)."""
+    data = MultiValueDict()
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": str(len(items)),
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        }
+    )
+    data.update(
+        {
+            f"{prefix}-{index}-{name}": str(item.get(name) or "")
+            for index, item in enumerate(items)
+            for name in SPEC_FIELDS
+        }
+    )
     return data
 
 
