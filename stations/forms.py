@@ -44,11 +44,12 @@ def duplicate_station_id_message(user, station_id: str) -> str:
     )
 
 
-def wizard_helper() -> FormHelper:
+def wizard_helper(layout: Layout) -> FormHelper:
     """Crispy helper for a form inside the wizard's own ``<form>``."""
     helper = FormHelper()
     helper.form_tag = False
     helper.disable_csrf = True
+    helper.layout = layout
     return helper
 
 
@@ -120,21 +121,18 @@ class StationDetailsForm(forms.ModelForm):
             "serial_number": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         }
 
-    def __init__(self, *args, user=None, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-        self.helper = wizard_helper()
-        self.helper.layout = Layout(
+    helper = wizard_helper(
+        Layout(
             Row(Column("station_id", css_class="col-md-6"), Column("security_code", css_class="col-md-6")),
             Row(Column("manufacturer", css_class="col-md-6"), Column("article_number", css_class="col-md-6")),
             Row(Column("serial_number", css_class="col-md-6")),
-            Fieldset(
-                "Connectivity type*",
-                "wifi_supported",
-                "gsm_supported",
-                css_class="connectivity",
-            ),
+            Fieldset("Connectivity type*", "wifi_supported", "gsm_supported", css_class="connectivity"),
         )
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
 
     def full_clean(self):
         super().full_clean()
@@ -216,22 +214,10 @@ class ConnectorSpecForm(forms.ModelForm):
             "amperage": QuickNumberInput,
         }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("voltage", "amperage"):
-            field = self.fields[name]
-            # The model's help text is shown once above the list (see ``help_texts``), not in every item.
-            field.help_text = ""
-            field.widget.attrs.update(
-                {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
-            )
-        self.fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
-        self.fields["standard"].choices = STANDARD_CHOICES_BY_LABEL
-        for name in ("standard", "format", "power_type"):
-            field = self.fields[name]
-            field.choices = [("", BLANK_CHOICE_LABEL), *(item for item in field.choices if item[0] != "")]
-        self.helper = wizard_helper()
-        self.helper.layout = Layout(
+    # One helper for every item, as it holds no state of a form: a page builds up to dozens of items, and
+    # the overview and Save revalidate them all (see benchmarks/bench_wizard.py).
+    helper = wizard_helper(
+        Layout(
             GridRow(
                 SpecField("standard", column="col-md-6", control_class="form-select"),
                 SpecField("format", column="col-sm-6 col-md-3", control_class="form-select"),
@@ -244,6 +230,7 @@ class ConnectorSpecForm(forms.ModelForm):
             ),
             FormTemplate("stations/wizard/_connector_warning.html"),
         )
+    )
 
     def _post_clean(self):
         # ConnectorSpec's CHECK constraints restate its field validators, and Django evaluates each with a
@@ -269,6 +256,24 @@ class ConnectorSpecForm(forms.ModelForm):
     def preview(self) -> ConnectorSpec:
         """An unsaved specification of the entered values: its properties give power and warning."""
         return spec_preview(**self.raw_values())
+
+
+def _prepare_item_fields(fields: dict) -> None:
+    """Done once on the class's fields, which every item copies, rather than again in every item."""
+    for name in ("voltage", "amperage"):
+        # The model's help text is shown once above the list (see ``help_texts``), not in every item.
+        fields[name].help_text = ""
+        fields[name].widget.attrs.update(
+            {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
+        )
+    fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
+    fields["standard"].choices = STANDARD_CHOICES_BY_LABEL
+    for name in ("standard", "format", "power_type"):
+        field = fields[name]
+        field.choices = [("", BLANK_CHOICE_LABEL), *(item for item in field.choices if item[0] != "")]
+
+
+_prepare_item_fields(ConnectorSpecForm.base_fields)
 
 
 def _no_constraint_checks(exclude=None):
