@@ -3,6 +3,7 @@
 Nothing here re-states a rule: field validators, ``Model.clean()`` and the constraints (the case-insensitive
 unique Station ID included) run through ``ModelForm`` validation; "at least one specification" is
 ``rules.check_positions``; power and the line-voltage warning are ``ConnectorSpec``'s properties.
+A blank connector item is one Django leaves unvalidated: ``filled_forms`` is that test, written once.
 """
 
 from html import escape

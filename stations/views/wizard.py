@@ -2,10 +2,11 @@
 
 A formtools ``SessionWizardView`` used as formtools means it: raw data per step in the session, the overview
 built from ``get_cleaned_data_for_step()``, every step revalidated by ``render_done()`` before ``done()``
-saves, a step that fails sent back by ``render_revalidation_failure()``. The project's additions, each
-marked "Project:" below: Back and Edit store the current step's input first; add / remove / move are submit
-buttons; a GET shows where the wizard is (formtools starts over); a page from a tab whose data another
-tab has changed since is refused (``wizard_revision``); "Start over" asks first.
+saves, a step that fails (a Station ID taken meanwhile) sent back by ``render_revalidation_failure()``.
+The project's additions, each marked "Project:" below: Back and Edit store the current step's input first;
+add / remove / move are submit buttons; a GET shows where the wizard is (formtools starts over); a page
+from a tab whose data another tab has changed since is refused (``wizard_revision``); "Start over" asks
+first; the overview is only shown for steps that validate; a Save the database refuses keeps the data.
 """
 
 import hashlib
@@ -78,7 +79,8 @@ class StationImportWizardView(
         return self.render(self.stored_form(self.steps.current))
 
     def post(self, *args, **kwargs):
-        # The one ManagementForm check, before the project's actions: each needs the step the page was at.
+        # Project: the ManagementForm checked first (formtools checks it after Back), as the actions below
+        # need the step the page was at; formtools' post() then finds it valid.
         management = ManagementForm(self.request.POST, prefix=self.prefix)
         if not management.is_valid() or management.cleaned_data["current_step"] not in self.get_form_list():
             raise SuspiciousOperation("ManagementForm data is missing or has been tampered.")
@@ -156,8 +158,8 @@ class StationImportWizardView(
         return self.render(ConnectorSpecFormSet(prefix=prefix, initial=items), focus=focus)
 
     def render(self, form=None, **kwargs):
-        # The overview shows cleaned data only: a step that no longer validates (a Station ID taken meanwhile,
-        # another tab half-way) is shown instead, as formtools shows a revalidation failure.
+        # Project: the overview shows cleaned data only; a step that no longer validates (a Station ID taken
+        # meanwhile, another tab half-way) is shown instead, as formtools shows a revalidation failure.
         if self.steps.current == OVERVIEW:
             for step in (DETAILS, CONNECTORS):
                 if self.get_cleaned_data_for_step(step) is None:
@@ -165,8 +167,8 @@ class StationImportWizardView(
         return super().render(form, **kwargs)
 
     def render_done(self, form, **kwargs):
-        # formtools resets the storage after done() whatever it returns: a Save the database refused (the
-        # Station ID taken between the revalidation and the insert) keeps the data and shows the details step.
+        # Project: formtools resets the storage after done() whatever it returns; a Save the database refused
+        # (the Station ID taken between the revalidation and the insert) keeps the data, on the details step.
         try:
             return super().render_done(form, **kwargs)
         except ValidationError:
