@@ -1,9 +1,10 @@
 """Speed of the single-station import wizard (SPEC §2, issue 3).
 
 Walks the wizard through Django's test client (in process, no network) against a throw-away SQLite
-database file and prints, for every step's GET and POST and for Save, the median time and the number
-of queries, for a station with 1 and with 10 connector specifications. Goal on the 2-core machine:
-each under 50 ms, and the same query count for 1 and for 10 specifications (no per-item queries).
+database file and prints, for every step's GET and POST and for Save, the median CPU time of the process
+(the client, the view and SQLite all run in it: on a shared machine this is steadier than wall time) and
+the number of queries, for a station with 1 and with 10 connector specifications. Goal on the 2-core
+machine: each under 50 ms, and the same query count for 1 and for 10 specifications (no per-item queries).
 PostgreSQL when DATABASE_URL points at it (the script creates and drops ``test_<name>``).
 
     python benchmarks/bench_wizard.py [--repeat 25]
@@ -93,9 +94,9 @@ def run(spec_count: int, repeat: int, operator) -> dict:
         number = spec_count * 10_000 + round_number
         for label, method, data, status in walk(client, number, spec_count):
             with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
+                started = time.process_time()
                 response = getattr(client, method)(URL, data) if data else getattr(client, method)(URL)
-                elapsed = (time.perf_counter() - started) * 1000
+                elapsed = (time.process_time() - started) * 1000
             assert response.status_code == status, (label, response.status_code)
             if round_number:
                 timings.setdefault(label, []).append(elapsed)
@@ -122,7 +123,7 @@ def main():
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
-    print(f"Import wizard on {connection.vendor}, median of {args.repeat} rounds (goal < {GOAL_MS} ms)")
+    print(f"Import wizard on {connection.vendor}, CPU ms, median of {args.repeat} (goal < {GOAL_MS} ms)")
     print(f"{'request':<28} {'1 spec':>10} {'queries':>8} {'10 specs':>10} {'queries':>8}  fixed?")
     slow = unfixed = 0
     for label in results[1]:

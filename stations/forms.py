@@ -3,6 +3,7 @@
 Nothing here re-states a rule: field validators, ``Model.clean()`` and the constraints (the case-insensitive
 unique Station ID included) run through ``ModelForm`` validation; "at least one specification" is
 ``rules.check_positions``; power and the line-voltage warning are ``ConnectorSpec``'s properties.
+A blank connector item is one Django leaves unvalidated: ``filled_forms`` is that test, written once.
 """
 
 from html import escape
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -43,11 +45,12 @@ def duplicate_station_id_message(user, station_id: str) -> str:
     )
 
 
-def wizard_helper() -> FormHelper:
+def wizard_helper(layout: Layout) -> FormHelper:
     """Crispy helper for a form inside the wizard's own ``<form>``."""
     helper = FormHelper()
     helper.form_tag = False
     helper.disable_csrf = True
+    helper.layout = layout
     return helper
 
 
@@ -119,21 +122,18 @@ class StationDetailsForm(forms.ModelForm):
             "serial_number": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         }
 
-    def __init__(self, *args, user=None, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-        self.helper = wizard_helper()
-        self.helper.layout = Layout(
+    helper = wizard_helper(
+        Layout(
             Row(Column("station_id", css_class="col-md-6"), Column("security_code", css_class="col-md-6")),
             Row(Column("manufacturer", css_class="col-md-6"), Column("article_number", css_class="col-md-6")),
             Row(Column("serial_number", css_class="col-md-6")),
-            Fieldset(
-                "Connectivity type*",
-                "wifi_supported",
-                "gsm_supported",
-                css_class="connectivity",
-            ),
+            Fieldset("Connectivity type*", "wifi_supported", "gsm_supported", css_class="connectivity"),
         )
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
 
     def full_clean(self):
         super().full_clean()
@@ -145,17 +145,35 @@ class StationDetailsForm(forms.ModelForm):
                 [ValidationError(message, code=DUPLICATE_CODE)], renderer=self.renderer
             )
 
-    def only_station_id_taken(self) -> bool:
-        """True when the one thing wrong is a taken Station ID (the service re-checks it at Save)."""
-        return set(self.errors) == {"station_id"} and all(
-            error.code == DUPLICATE_CODE for error in self.errors.as_data()["station_id"]
-        )
 
-    def station_data(self) -> dict:
-        """Values for ``services.station_import``; a taken Station ID goes on for the service to refuse."""
-        data = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
-        data.setdefault("station_id", self["station_id"].value() or "")
-        return data
+def error_summary(form) -> list[dict]:
+    """Every error of a step, linked to its field, for the summary at the top; the first field gets focus."""
+    items = getattr(form, "forms", None)
+    if items is None:
+        found = _form_errors(form, "")
+    else:
+        found = [
+            error
+            for number, item in enumerate(items, start=1)
+            for error in _form_errors(item, f"Connector ID {number}, ")
+        ]
+        if form.is_bound:
+            found.extend({"message": message} for message in form.non_form_errors())
+    first = next((error for error in found if error.get("field") is not None), None)
+    if first is not None:
+        first["field"].field.widget.attrs["autofocus"] = True
+    return found
+
+
+def _form_errors(form, label_prefix: str) -> list[dict]:
+    if not form.is_bound or not form.errors:
+        return []
+    found = [{"message": message} for message in form.non_field_errors()]
+    for name in form.fields:
+        for message in form.errors.get(name, []):
+            bound = form[name]
+            found.append({"field": bound, "label": f"{label_prefix}{bound.label}", "message": message})
+    return found
 
 
 class QuickSelect(forms.Select):
@@ -197,22 +215,10 @@ class ConnectorSpecForm(forms.ModelForm):
             "amperage": QuickNumberInput,
         }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("voltage", "amperage"):
-            field = self.fields[name]
-            # The model's help text is shown once above the list (see ``help_texts``), not in every item.
-            field.help_text = ""
-            field.widget.attrs.update(
-                {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
-            )
-        self.fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
-        self.fields["standard"].choices = STANDARD_CHOICES_BY_LABEL
-        for name in ("standard", "format", "power_type"):
-            field = self.fields[name]
-            field.choices = [("", BLANK_CHOICE_LABEL), *(item for item in field.choices if item[0] != "")]
-        self.helper = wizard_helper()
-        self.helper.layout = Layout(
+    # One helper for every item, as it holds no state of a form: a page builds up to dozens of items, and
+    # the overview and Save revalidate them all (see benchmarks/bench_wizard.py).
+    helper = wizard_helper(
+        Layout(
             GridRow(
                 SpecField("standard", column="col-md-6", control_class="form-select"),
                 SpecField("format", column="col-sm-6 col-md-3", control_class="form-select"),
@@ -225,6 +231,7 @@ class ConnectorSpecForm(forms.ModelForm):
             ),
             FormTemplate("stations/wizard/_connector_warning.html"),
         )
+    )
 
     @staticmethod
     def help_texts() -> dict:
@@ -238,12 +245,27 @@ class ConnectorSpecForm(forms.ModelForm):
             return {name: self.data.get(self.add_prefix(name), "") for name in SPEC_FIELDS}
         return {name: self.initial.get(name, "") for name in SPEC_FIELDS}
 
-    def is_blank(self) -> bool:
-        return not any(str(value).strip() for value in self.raw_values().values())
-
     def preview(self) -> ConnectorSpec:
         """An unsaved specification of the entered values: its properties give power and warning."""
         return spec_preview(**self.raw_values())
+
+
+def _prepare_item_fields(fields: dict) -> None:
+    """Done once on the class's fields, which every item copies, rather than again in every item."""
+    for name in ("voltage", "amperage"):
+        # The model's help text is shown once above the list (see ``help_texts``), not in every item.
+        fields[name].help_text = ""
+        fields[name].widget.attrs.update(
+            {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
+        )
+    fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
+    fields["standard"].choices = STANDARD_CHOICES_BY_LABEL
+    for name in ("standard", "format", "power_type"):
+        field = fields[name]
+        field.choices = [("", BLANK_CHOICE_LABEL), *(item for item in field.choices if item[0] != "")]
+
+
+_prepare_item_fields(ConnectorSpecForm.base_fields)
 
 
 def spec_preview(*, power_type="", voltage="", amperage="", **other) -> ConnectorSpec:
@@ -264,6 +286,17 @@ def _valid_number(name: str, value) -> int | None:
         return None
 
 
+def filled_forms(formset) -> list[forms.BaseForm]:
+    """The items of a validated connector formset that hold a specification, in order.
+
+    The one test of a blank connector item, for the wizard's formset and the admin's inline alike: Django
+    leaves an extra form that nobody filled in unvalidated, with empty ``cleaned_data``; a deleted one is
+    no item either.
+    """
+    deleted = formset.deleted_forms
+    return [form for form in formset.forms if form.cleaned_data and form not in deleted]
+
+
 class BaseConnectorSpecFormSet(forms.BaseFormSet):
     """The ordered connector specifications; item N (1-based) is the specification of connector ID N.
 
@@ -281,11 +314,15 @@ class BaseConnectorSpecFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        rules.check_positions(range(1, len(self.specs()) + 1))
+        rules.check_positions(range(1, len(filled_forms(self)) + 1))
 
-    def specs(self) -> list[dict]:
-        """The cleaned specifications in order, blank items left out."""
-        return [form.cleaned_data for form in self.forms if form.cleaned_data]
+    @property
+    def cleaned_data(self) -> list[dict]:
+        """The specifications in order, blank items left out (Django's formset gives ``{}`` for each), so
+        that formtools' ``get_cleaned_data_for_step()`` and ``done()`` get what is saved."""
+        if not self.is_valid():
+            raise AttributeError("an invalid formset has no cleaned_data")
+        return [form.cleaned_data for form in filled_forms(self)]
 
     def raw_items(self) -> list[dict]:
         """Every item's raw values in order, for the add / remove / move actions."""
@@ -305,17 +342,25 @@ ConnectorSpecFormSet = forms.formset_factory(
 )
 
 
-def connector_formset_data(prefix: str, items: list[dict]) -> dict:
-    """Raw POST-style data for a connector formset holding ``items`` in this order."""
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(items)),
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-    for index, item in enumerate(items):
-        for name in SPEC_FIELDS:
-            data[f"{prefix}-{index}-{name}"] = str(item.get(name) or "")
+def connector_formset_data(prefix: str, items: list[dict]) -> MultiValueDict:
+    """The data a browser posts for a connector formset holding ``items`` in this order (formtools' storage
+    keeps a ``MultiValueDict`` as it keeps the POST)."""
+    data = MultiValueDict()
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": str(len(items)),
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        }
+    )
+    data.update(
+        {
+            f"{prefix}-{index}-{name}": str(item.get(name) or "")
+            for index, item in enumerate(items)
+            for name in SPEC_FIELDS
+        }
+    )
     return data
 
 

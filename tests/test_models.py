@@ -289,3 +289,20 @@ def test_range_errors_speak_the_products_words(field, value, code, message):
 
 def test_security_code_help_says_capitals_matter():
     assert "capitals matter" in Station._meta.get_field("security_code").help_text
+
+
+# Boundaries that only the wizard's form tests had (issue 9): each rule's boundaries are tested here, once.
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "codes"),
+    [
+        pytest.param("manufacturer", "m" * 255, [], id="manufacturer-length-255"),
+        pytest.param("manufacturer", "m" * 256, ["max_length"], id="manufacturer-length-256"),
+        pytest.param("article_number", "a" * 255, [], id="article-number-length-255"),
+        pytest.param("article_number", "a" * 256, ["max_length"], id="article-number-length-256"),
+        pytest.param("security_code", "", ["blank"], id="security-code-empty"),
+    ],
+)
+def test_manufacturer_and_article_number_lengths_and_security_code_required(tenant, field, value, codes):
+    assert station_errors(tenant, **{field: value}).get(field, []) == codes

@@ -9,7 +9,6 @@ and may import can download.
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,7 +20,7 @@ from .. import csv_export, csv_format, csv_import, rules, services
 from ..choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType
 from ..results import RowError
 from ..selectors import import_records_visible_to, tenant_of
-from . import NO_TENANT_MESSAGE
+from . import TenantRequiredMixin
 
 # Errors and warnings listed on the page; the download has them all.
 ERRORS_SHOWN = 100
@@ -84,15 +83,9 @@ class _UploadLimit(FileUploadHandler):
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # checked in _post, after the size guard is in place
-class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
+class StationUploadView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequiredMixin, View):
     permission_required = "stations.add_station"
     template_name = "stations/upload.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        # As the wizard: support staff hold every permission but have no tenant to import into.
-        if request.user.is_authenticated and tenant_of(request.user) is None:
-            raise PermissionDenied(NO_TENANT_MESSAGE)
-        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
         return self.show(request, UploadForm())

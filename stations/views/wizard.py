@@ -1,13 +1,12 @@
 """The single-station import wizard (SPEC §2): Station details → Connectors setup → Overview → Save.
 
-A formtools ``SessionWizardView`` keeping raw data per step, with three departures from the stock view:
-"Back" and the overview's "Edit" store the current step's input before moving; the connectors step has
-add / remove / move actions that are plain submit buttons (no JavaScript needed); and a GET shows where the
-wizard is instead of resetting it, so a reload or a second tab loses nothing.
-
-Every page carries the revision of the stored data it was rendered from (``wizard_revision``): a step or Save
-posted from a page whose data another tab has changed since is refused, showing what is stored now.
-"Start over" asks for confirmation on a page of its own.
+A formtools ``SessionWizardView`` used as formtools means it: raw data per step in the session, the overview
+built from ``get_cleaned_data_for_step()``, every step revalidated by ``render_done()`` before ``done()``
+saves, a step that fails (a Station ID taken meanwhile) sent back by ``render_revalidation_failure()``.
+The project's additions, each marked "Project:" below: Back and Edit store the current step's input first;
+add / remove / move are submit buttons; a GET shows where the wizard is (formtools starts over); a page
+from a tab whose data another tab has changed since is refused (``wizard_revision``); "Start over" asks
+first; the overview is only shown for steps that validate; a Save the database refuses keeps the data.
 """
 
 import hashlib
@@ -16,7 +15,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, SuspiciousOperation, ValidationError
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -25,21 +24,21 @@ from formtools.wizard.views import SessionWizardView
 
 from .. import services
 from ..forms import (
-    DUPLICATE_CODE,
     ConnectorSpecForm,
     ConnectorSpecFormSet,
     OverviewForm,
     StationDetailsForm,
     connector_formset_data,
-    duplicate_station_id_message,
+    error_summary,
     spec_preview,
 )
 from ..models import ConnectorSpec
 from ..selectors import tenant_of
-from . import NO_TENANT_MESSAGE
+from . import NO_TENANT_MESSAGE, TenantRequiredMixin  # noqa: F401  (tests import the message from here)
 
 DETAILS, CONNECTORS, OVERVIEW = "details", "connectors", "overview"
 STEP_TITLES = {DETAILS: "Station details", CONNECTORS: "Connectors setup", OVERVIEW: "Overview"}
+OVERVIEW_FIELDS = ("station_id", "security_code", "manufacturer", "article_number", "serial_number")
 SUCCESS_MESSAGE = "Station {station_id} imported. It is ready to be activated."
 STALE_MESSAGE = "This import was changed in another tab or window: check the overview again."
 GONE_MESSAGE = "This import was already saved or started over."
@@ -47,19 +46,11 @@ RESTARTED_MESSAGE = "Started over: everything entered for the previous station w
 REVISION_FIELD = "wizard_revision"
 
 
-def _storable(data: dict) -> dict:
-    """Data in the shape formtools' storage keeps (value lists, like a QueryDict's)."""
-    return {key: value if isinstance(value, list) else [value] for key, value in data.items()}
-
-
-class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, SessionWizardView):
+class StationImportWizardView(
+    TenantRequiredMixin, LoginRequiredMixin, PermissionRequiredMixin, SessionWizardView
+):
     permission_required = "stations.add_station"
     form_list = [(DETAILS, StationDetailsForm), (CONNECTORS, ConnectorSpecFormSet), (OVERVIEW, OverviewForm)]
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and tenant_of(request.user) is None:
-            raise PermissionDenied(NO_TENANT_MESSAGE)
-        return super().dispatch(request, *args, **kwargs)
 
     def get_template_names(self):
         return [f"stations/wizard/{self.steps.current}.html"]
@@ -67,17 +58,29 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
     def get_form_kwargs(self, step=None):
         return {"user": self.request.user} if step == DETAILS else {}
 
-    # -- navigation ---------------------------------------------------------------------------------------
+    def get_form_step_data(self, form):
+        # Only the step's own fields: buttons and tokens are no input, and would change the revision.
+        return {key: values for key, values in form.data.lists() if key.startswith(f"{form.prefix}-")}
+
+    def process_step(self, form):
+        # Blank connector items are dropped once the step is done: the numbering shown is the one saved.
+        if self.steps.current == CONNECTORS:
+            return connector_formset_data(form.prefix, form.cleaned_data)
+        return super().process_step(form)
+
+    def stored_form(self, step):
+        data, files = self.storage.get_step_data(step), self.storage.get_step_files(step)
+        return self.get_form(step, data=data, files=files)
 
     def get(self, request, *args, **kwargs):
-        """Show the step the wizard is at, with what was entered: a reload or second tab resets nothing."""
-        step = self.storage.current_step
-        if step not in self.get_form_list():
-            step = self.steps.first
-        self.storage.current_step = step
-        return self.render(self.stored_form(step))
+        # Project: show the step the wizard is at, with its data; a reload or a second tab resets nothing.
+        if self.storage.current_step not in self.get_form_list():
+            self.storage.current_step = self.steps.first
+        return self.render(self.stored_form(self.steps.current))
 
     def post(self, *args, **kwargs):
+        # Project: the ManagementForm checked first (formtools checks it after Back), as the actions below
+        # need the step the page was at; formtools' post() then finds it valid.
         management = ManagementForm(self.request.POST, prefix=self.prefix)
         if not management.is_valid() or management.cleaned_data["current_step"] not in self.get_form_list():
             raise SuspiciousOperation("ManagementForm data is missing or has been tampered.")
@@ -87,84 +90,52 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
             self.storage.reset()
             messages.info(self.request, RESTARTED_MESSAGE)
             return redirect(self.request.path)
+        # Project: a page from another tab. Nothing stored: saved or started over since (or a double click).
         stored_nothing = not self.storage.data[self.storage.step_data_key]
         if stored_nothing and posted_step != self.steps.first:
-            # Saved, or started over, in this tab (a double click) or another one: nothing left to continue.
             messages.info(self.request, GONE_MESSAGE)
             return redirect(self.request.path)
+        # Data changed since the page was made: show what is stored now. First-step input overwrites nothing,
+        # and a client that sends no revision (a script) is not checked.
         posted_revision = self.request.POST.get(REVISION_FIELD)
-        # Nothing stored, nothing to overwrite: first-step input is taken whatever the page's revision. A page
-        # without the field (a scripted client) is not checked either: the check guards against other tabs.
-        if not stored_nothing and posted_revision is not None and posted_revision != self.revision():
-            return self.render_stale()
-        # The page submitted says where it is (Back in another tab may have moved the wizard meanwhile).
-        self.storage.current_step = posted_step
+        if not stored_nothing and posted_revision not in (None, self.revision()):
+            messages.warning(self.request, STALE_MESSAGE)
+            self.storage.current_step = OVERVIEW
+            return self.render(self.stored_form(OVERVIEW))
+        self.storage.current_step = posted_step  # Back in another tab may have moved the wizard meanwhile
         if action == "restart":
             return self.render_restart_confirmation()
-        if action and self.steps.current == CONNECTORS:
+        if action and posted_step == CONNECTORS:
             return self.render_connectors_action(action)
         return super().post(*args, **kwargs)
 
+    def store_current_input(self):
+        """Store the page's input as entered, valid or not, and return its form."""
+        form = self.get_form(data=self.request.POST, files=self.request.FILES)
+        self.storage.set_step_data(self.steps.current, self.get_form_step_data(form))
+        return form
+
     def render_goto_step(self, goto_step, **kwargs):
-        """Store the current step's input as entered (valid or not), then show ``goto_step``."""
-        current = self.steps.current
-        form = self.get_form(current, data=self.request.POST, files=self.request.FILES)
-        self.storage.set_step_data(current, self.get_form_step_data(form))
-        if self.get_step_index(goto_step) > self.get_step_index(current):
-            # Forward only through "Next", which validates; a forged jump just shows the step again.
-            return self.render(form, **kwargs)
-        self.storage.current_step = goto_step
-        return self.render(self.stored_form(goto_step), **kwargs)
+        # Project: Back and Edit store the current step's input first (formtools drops it).
+        form = self.store_current_input()
+        if self.get_step_index(goto_step) > self.get_step_index():
+            return self.render(form, **kwargs)  # forward only through Next, which validates
+        return super().render_goto_step(goto_step, **kwargs)
 
     def revision(self) -> str:
-        """A fingerprint of the stored input (each step's own fields): it changes whenever the data does."""
-        stored = self.storage.data[self.storage.step_data_key]
-        fields = {
-            step: {key: value for key, value in (data or {}).items() if key.startswith(f"{step}-")}
-            for step, data in stored.items()
-        }
-        fields = {step: values for step, values in fields.items() if values}  # the overview has no fields
-        encoded = json.dumps(fields, sort_keys=True, default=str).encode()
-        return hashlib.sha256(encoded).hexdigest()[:20]
-
-    def render_stale(self):
-        """Another tab changed the data this page was made from: show what is stored now, nothing saved."""
-        messages.warning(self.request, STALE_MESSAGE)
-        for step in self.get_form_list():
-            form = self.stored_form(step)
-            if step != OVERVIEW and not form.is_valid():
-                # Not complete yet (the other tab is still at it): show where the stored data stops.
-                self.storage.current_step = step
-                return self.render(form)
-        self.storage.current_step = OVERVIEW
-        return self.render(self.stored_form(OVERVIEW))
+        """A fingerprint of the stored input: it changes whenever the data does, and only then."""
+        stored = {step: data for step, data in self.storage.data[self.storage.step_data_key].items() if data}
+        return hashlib.sha256(json.dumps(stored, sort_keys=True).encode()).hexdigest()[:20]
 
     def render_restart_confirmation(self):
-        """Start over only after a second click: the page's input is kept in case the answer is no."""
-        current = self.steps.current
-        if current != OVERVIEW:
-            form = self.get_form(current, data=self.request.POST, files=self.request.FILES)
-            self.storage.set_step_data(current, self.get_form_step_data(form))
-        context = self.get_context_data(form=self.stored_form(current))
+        # Project: start over only after a second click; the page's input is kept in case the answer is no.
+        context = super().get_context_data(form=self.store_current_input())
         context["station_id"] = (self.storage.get_step_data(DETAILS) or {}).get(f"{DETAILS}-station_id", "")
         return TemplateResponse(self.request, "stations/wizard/start_over.html", context)
 
-    def stored_form(self, step):
-        data, files = self.storage.get_step_data(step), self.storage.get_step_files(step)
-        return self.get_form(step, data=data, files=files)
-
-    def process_step(self, form):
-        if self.steps.current == CONNECTORS:
-            # Blank items are dropped once the step is done, so the numbering shown is the one saved.
-            items = [raw for raw in form.raw_items() if any(str(value).strip() for value in raw.values())]
-            return _storable(connector_formset_data(form.prefix, items))
-        return super().process_step(form)
-
-    # -- connectors: add, remove, move, without JavaScript ----------------------------------------------
-
     def render_connectors_action(self, action):
-        formset = self.get_form(CONNECTORS, data=self.request.POST)
-        items = formset.raw_items()
+        # Project: add, remove and move are submit buttons, so the step works without JavaScript.
+        items = self.get_form(data=self.request.POST).raw_items()
         name, _, number = action.partition("-")
         index = int(number) if number.isdecimal() else -1
         focus = None
@@ -181,143 +152,76 @@ class StationImportWizardView(LoginRequiredMixin, PermissionRequiredMixin, Sessi
         elif name == "down" and 0 <= index < len(items) - 1:
             items[index + 1], items[index] = items[index], items[index + 1]
             focus = ("down", index + 1) if index + 1 < len(items) - 1 else ("up", index + 1)
-        self.storage.set_step_data(CONNECTORS, _storable(connector_formset_data(formset.prefix, items)))
+        prefix = self.get_form_prefix(CONNECTORS)
+        self.storage.set_step_data(CONNECTORS, connector_formset_data(prefix, items))
         # Shown unbound: rearranging is not a submission, so no "required" errors on a fresh item.
-        return self.render(ConnectorSpecFormSet(prefix=formset.prefix, initial=items), focus=focus)
+        return self.render(ConnectorSpecFormSet(prefix=prefix, initial=items), focus=focus)
 
-    # -- save --------------------------------------------------------------------------------------------
+    def render(self, form=None, **kwargs):
+        # Project: the overview shows cleaned data only; a step that no longer validates (a Station ID taken
+        # meanwhile, another tab half-way) is shown instead, as formtools shows a revalidation failure.
+        if self.steps.current == OVERVIEW:
+            for step in (DETAILS, CONNECTORS):
+                if self.get_cleaned_data_for_step(step) is None:
+                    return self.render_revalidation_failure(step, self.stored_form(step), **kwargs)
+        return super().render(form, **kwargs)
 
     def render_done(self, form, **kwargs):
-        """Re-validate every step; a Station ID taken meanwhile is left to the service, which refuses it."""
-        final = {}
-        for step in self.get_form_list():
-            step_form = self.stored_form(step)
-            if not step_form.is_valid() and not (step == DETAILS and step_form.only_station_id_taken()):
-                return self.render_revalidation_failure(step, step_form, **kwargs)
-            final[step] = step_form
-        return self.done(list(final.values()), form_dict=final, **kwargs)
+        # Project: formtools resets the storage after done() whatever it returns; a Save the database refused
+        # (the Station ID taken between the revalidation and the insert) keeps the data, on the details step.
+        try:
+            return super().render_done(form, **kwargs)
+        except ValidationError:
+            return self.render_revalidation_failure(DETAILS, self.stored_form(DETAILS), **kwargs)
 
     def done(self, form_list, form_dict, **kwargs):
-        details = form_dict[DETAILS]
-        station_data = details.station_data()
-        try:
-            station = services.station_import(
-                tenant=tenant_of(self.request.user),
-                user=self.request.user,
-                station_data=station_data,
-                specs=form_dict[CONNECTORS].specs(),
-            )
-        except ValidationError as error:
-            return self.render(OverviewForm(), save_errors=self.save_error_messages(error, station_data))
-        self.storage.reset()
+        station = services.station_import(
+            tenant=tenant_of(self.request.user),
+            user=self.request.user,
+            station_data=form_dict[DETAILS].cleaned_data,
+            specs=form_dict[CONNECTORS].cleaned_data,
+        )
         messages.success(self.request, SUCCESS_MESSAGE.format(station_id=station.station_id))
         return redirect("admin:stations_station_change", station.pk)
 
-    def save_error_messages(self, error: ValidationError, station_data) -> list[str]:
-        found = []
-        by_field = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
-        for errors in by_field.values():
-            for item in errors:
-                if item.code == DUPLICATE_CODE:
-                    found.append(duplicate_station_id_message(self.request.user, station_data["station_id"]))
-                else:
-                    found.append(" ".join(item.messages))
-        return found
-
-    # -- rendering ---------------------------------------------------------------------------------------
-
-    def get_context_data(self, form, focus=None, save_errors=(), **kwargs):
+    def get_context_data(self, form, focus=None, **kwargs):
         context = super().get_context_data(form=form, **kwargs)
         step = self.steps.current
         context.update(
             revision=self.revision(),
             step_title=STEP_TITLES[step],
-            step_list=[
-                {"name": name, "title": STEP_TITLES[name], "number": number}
-                for number, name in enumerate(self.get_form_list(), start=1)
-            ],
+            step_titles=STEP_TITLES.values(),
+            error_summary=error_summary(form),
         )
-        if step == OVERVIEW:
-            context.update(self.overview_context())
-            context["error_summary"] = [{"message": message} for message in save_errors]
-            return context
-        context["error_summary"] = error_summary(form)
         if step == CONNECTORS:
-            context.update(self.connectors_context(form, focus))
+            if focus and focus[0] == "item":
+                form.forms[focus[1]].fields["standard"].widget.attrs["autofocus"] = True
+            context.update(focus=focus, help_texts=ConnectorSpecForm.help_texts())
+        elif step == OVERVIEW:
+            context.update(self.overview_context())
         return context
 
-    def connectors_context(self, formset, focus):
-        items = [
-            {"index": index, "number": index + 1, "form": item, "spec": item.preview()}
-            for index, item in enumerate(formset.forms)
-        ]
-        if focus and focus[0] == "item":
-            items[focus[1]]["form"].fields["standard"].widget.attrs["autofocus"] = True
-        return {"items": items, "focus": focus, "help_texts": ConnectorSpecForm.help_texts()}
-
     def overview_context(self):
-        details = self.stored_form(DETAILS)
-        connectors = self.stored_form(CONNECTORS)
-        specs = [spec_preview(**raw) for raw in connectors.raw_items() if any(raw.values())]
-        for position, spec in enumerate(specs, start=1):
-            spec.position = position
+        details = self.get_cleaned_data_for_step(DETAILS)
+        specs = [
+            ConnectorSpec(position=position, **values)
+            for position, values in enumerate(self.get_cleaned_data_for_step(CONNECTORS), start=1)
+        ]
+        labels = {name: field.label for name, field in StationDetailsForm.base_fields.items()}
         return {
-            "details": details,
-            "station_rows": [
-                (details[name].label, _display(details[name].value()))
-                for name in ("station_id", "security_code", "manufacturer", "article_number", "serial_number")
-            ],
-            "connectivity": _connectivity(details),
+            "station_rows": [(labels[name], details[name]) for name in OVERVIEW_FIELDS],
+            "connectivity": " and ".join(
+                labels[name] for name in ("wifi_supported", "gsm_supported") if details[name]
+            ),
             "specs": specs,
             "warnings": [spec for spec in specs if spec.line_voltage_warning],
         }
-
-
-def _display(value) -> str:
-    return str(value).strip() if value not in (None, "") else ""
-
-
-def _connectivity(details) -> str:
-    names = [details[name].label for name in ("wifi_supported", "gsm_supported") if details[name].value()]
-    return " and ".join(names)
-
-
-def error_summary(form) -> list[dict]:
-    """Every error of a step, linked to its field, for the summary at the top; the first field gets focus."""
-    found = []
-    forms = getattr(form, "forms", None)
-    if forms is None:
-        found.extend(_form_errors(form, ""))
-    else:
-        for number, item in enumerate(forms, start=1):
-            found.extend(_form_errors(item, f"Connector ID {number}, "))
-        if form.is_bound:
-            found.extend({"message": message} for message in form.non_form_errors())
-    first = next((error for error in found if error.get("field") is not None), None)
-    if first is not None:
-        first["field"].field.widget.attrs["autofocus"] = True
-    return found
-
-
-def _form_errors(form, label_prefix: str) -> list[dict]:
-    if not form.is_bound or not form.errors:
-        return []
-    found = [{"message": message} for message in form.non_field_errors()]
-    for name in form.fields:
-        for message in form.errors.get(name, []):
-            bound = form[name]
-            found.append({"field": bound, "label": f"{label_prefix}{bound.label}", "message": message})
-    return found
 
 
 @login_required
 @permission_required("stations.add_station", raise_exception=True)
 def connector_preview(request):
     """Power and line-voltage warning for the values typed so far (wizard.js asks; it never computes)."""
-    spec: ConnectorSpec = spec_preview(
-        power_type=request.GET.get("power_type", ""),
-        voltage=request.GET.get("voltage", ""),
-        amperage=request.GET.get("amperage", ""),
-    )
+    spec = spec_preview(**{name: request.GET.get(name, "") for name in ("power_type", "voltage", "amperage")})
     warning = spec.line_voltage_warning
     return JsonResponse({"power": spec.power_display, "warning": warning.message if warning else ""})

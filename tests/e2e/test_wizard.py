@@ -141,36 +141,7 @@ def test_errors_are_summarised_and_focused(page, live_server, login, operator, s
     screenshot("wizard-2-connectors-errors")
 
 
-def test_duplicate_station_id_of_own_tenant_links_to_it(
-    page, live_server, login, operator, tenant, screenshot
-):
-    station = make_station(tenant, station_id="ST-OWN")
-    login(operator)
-    page.goto(f"{live_server.url}/stations/import/")
-    fill_details(page, "st-own")
-    next_button(page).click()
-    field = page.locator("#div_id_details-station_id")
-    link = field.get_by_role("link", name="Open ST-OWN in the management overview")
-    expect(link).to_have_attribute("href", f"/admin/stations/station/{station.pk}/change/")
-    screenshot("wizard-1-details-duplicate-own")
-
-
-def test_duplicate_station_id_of_other_tenant_reveals_nothing(
-    page, live_server, login, operator, other_tenant
-):
-    make_station(other_tenant, station_id="ST-THEIRS", manufacturer="Secret Maker")
-    login(operator)
-    page.goto(f"{live_server.url}/stations/import/")
-    fill_details(page, "ST-THEIRS")
-    next_button(page).click()
-    field = page.locator("#div_id_details-station_id")
-    expect(field).to_contain_text("A station with this Station ID is already imported.")
-    expect(field.get_by_role("link")).to_have_count(0)
-    expect(page.locator("body")).not_to_contain_text("Secret Maker")
-    expect(page.locator("body")).not_to_contain_text("South Volt")
-
-
-def test_station_imported_meanwhile_is_an_error_on_the_overview(
+def test_station_imported_meanwhile_sends_save_back_to_the_details_step(
     page, live_server, login, operator, tenant, screenshot
 ):
     login(operator)
@@ -179,15 +150,16 @@ def test_station_imported_meanwhile_is_an_error_on_the_overview(
     next_button(page).click()
     fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 230, 16)
     next_button(page).click()
-    make_station(tenant, station_id="st-race")  # a colleague was quicker
+    station = make_station(tenant, station_id="st-race")  # a colleague was quicker
     page.get_by_role("button", name="Save").click()
-    summary = page.locator("#error-summary")
-    expect(summary).to_contain_text("the station was not saved")
-    expect(summary).to_contain_text("A station with this Station ID is already imported.")
-    expect(summary.get_by_role("link", name="Open st-race in the management overview")).to_be_visible()
-    expect(summary).to_be_focused()
-    screenshot("wizard-3-overview-duplicate-at-save")
-    page.get_by_role("button", name="Change the station details").click()
+    # SPEC §2: a taken Station ID is the details step's error, with a link to the user's own station.
+    expect(page.get_by_test_id("wizard-step")).to_have_text("Step 1 of 3: Station details")
+    field = page.locator("#div_id_details-station_id")
+    expect(field).to_contain_text("A station with this Station ID is already imported.")
+    link = field.get_by_role("link", name="Open st-race in the management overview")
+    expect(link).to_have_attribute("href", f"/admin/stations/station/{station.pk}/change/")
+    expect(page.get_by_label("Station ID")).to_be_focused()
+    screenshot("wizard-1-details-duplicate-at-save")
     page.get_by_label("Station ID").fill("ST-RACE-2")
     next_button(page).click()
     next_button(page).click()
