@@ -5,8 +5,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import formats, timezone
 
-from . import formats, rules
+from . import rules
 from .choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
 from .validators import (
     amperage_validators,
@@ -69,7 +70,7 @@ class ImportRecord(models.Model):
 
     def __str__(self):
         what = self.file_name or self.get_source_display()
-        return f"{what} at {formats.local_datetime(self.created_at)}"
+        return f"{what} at {formats.localize(timezone.localtime(self.created_at))}"
 
 
 class Station(models.Model):
