@@ -201,9 +201,9 @@ class ConnectorSpecInline(admin.TabularInline):
     @admin.display(description="Warning")
     def warning(self, spec):
         warning = spec.line_voltage_warning if spec.pk else None
-        if warning is None:
-            return ""
-        return format_html('<span class="line-voltage-warning">⚠ {}</span>', warning.message)
+        return (
+            format_html('<span class="line-voltage-warning">⚠ {}</span>', warning.message) if warning else ""
+        )
 
 
 STATION_FIELDS = ["station_id", "security_code", "manufacturer", "article_number", "serial_number"]
@@ -374,17 +374,13 @@ class StationAdmin(admin.ModelAdmin):
                 return None
         return stock_delete_selected(self, request, queryset)
 
-    def _export_response(self, queryset):
-        response = StreamingHttpResponse(
-            (line.encode("utf-8") for line in export_lines(queryset)), content_type="text/csv; charset=utf-8"
-        )
+    @admin.action(description="Export selected stations as CSV (import format)", permissions=["view"])
+    def export_csv(self, request, queryset):
+        lines = (line.encode("utf-8") for line in export_lines(queryset))
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         name = EXPORT_FILE_NAME.format(timezone.localtime())
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-
-    @admin.action(description="Export selected stations as CSV (import format)", permissions=["view"])
-    def export_csv(self, request, queryset):
-        return self._export_response(queryset)
 
     def export_matching_view(self, request):
         """Every station matching the list's current filters and search, as CSV."""
@@ -395,7 +391,7 @@ class StationAdmin(admin.ModelAdmin):
         except IncorrectLookupParameters:
             # As the list itself does with a filter it cannot apply: back to the list, saying so.
             return redirect(reverse("admin:stations_station_changelist") + "?" + ERROR_FLAG + "=1")
-        return self._export_response(changelist.get_queryset(request))
+        return self.export_csv(request, changelist.get_queryset(request))
 
     @admin.action(permissions=["deactivate"], description="Deactivate selected stations (support staff)")
     def deactivate(self, request, queryset):
@@ -416,14 +412,11 @@ class StationAdmin(admin.ModelAdmin):
         for station in stations:
             owner = station.activated_by.get_username() if station.activated_by else "nobody"
             self.log_change(request, station, f"Deactivated (was active, owned by {owner}).")
-        skipped = queryset.count() - len(stations)
-        done = f"{len(stations)} station{'' if len(stations) == 1 else 's'} deactivated"
-        self.message_user(
-            request,
-            f"{done}: they can be overridden by an import again."
-            + (f" {skipped} not active, left unchanged." if skipped else ""),
-            messages.SUCCESS,
-        )
+        count, skipped = len(stations), queryset.count() - len(stations)
+        stations_text = f"{count} station{'' if count == 1 else 's'}"
+        message = f"{stations_text} deactivated: they can be overridden by an import again."
+        message += f" {skipped} not active, left unchanged." if skipped else ""
+        self.message_user(request, message, messages.SUCCESS)
 
 
 class SupportOnlyAdmin(admin.ModelAdmin):
