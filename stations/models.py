@@ -70,7 +70,8 @@ class ImportRecord(models.Model):
 
     def __str__(self):
         what = self.file_name or self.get_source_display()
-        return f"{what} at {formats.localize(timezone.localtime(self.created_at))}"
+        moment = formats.localize(timezone.localtime(self.created_at)) if self.created_at else "–"
+        return f"{what} at {moment}"
 
 
 class Station(models.Model):
