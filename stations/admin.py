@@ -75,9 +75,8 @@ class ConnectivityFilter(admin.SimpleListFilter):
         return [(value, label) for value, (label, _) in self.CHOICES.items()]
 
     def queryset(self, request, queryset):
-        if self.value() not in self.CHOICES:
-            return queryset
-        return queryset.filter(self.CHOICES[self.value()][1])
+        chosen = self.CHOICES.get(self.value())
+        return queryset.filter(chosen[1]) if chosen else queryset
 
 
 class PowerTypeFilter(admin.SimpleListFilter):
@@ -272,6 +271,7 @@ class StationAdmin(admin.ModelAdmin):
     def has_deactivate_permission(self, request):
         return _is_support(request)
 
+    # Project addition: support staff see every tenant's stations, so they get its column and filter.
     def get_list_display(self, request):
         if _is_support(request):
             return [*self.list_display[:-1], "tenant", self.list_display[-1]]
@@ -351,14 +351,14 @@ class StationAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        # Project addition: Django has no hook for the "Add another" text (see the class).
         stock = super().get_inline_formsets(request, formsets, inline_instances, obj)
         return [ConnectorSpecInlineAdminFormSet.of(inline_formset) for inline_formset in stock]
 
     def get_urls(self):
-        export = path(
-            "export/", self.admin_site.admin_view(self.export_matching_view), name="stations_station_export"
-        )
-        return [export, *super().get_urls()]
+        # Project addition: "Export all matching (CSV)", the list's filters and search applied.
+        view = self.admin_site.admin_view(self.export_matching_view)
+        return [path("export/", view, name="stations_station_export"), *super().get_urls()]
 
     @admin.action(permissions=["delete"], description=stock_delete_selected.short_description)
     def delete_selected(self, request, queryset):
