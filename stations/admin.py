@@ -33,7 +33,7 @@ from .models import ConnectorSpec, ImportRecord, Membership, Station, Tenant
 _POSITION_SHIFT = 10_000
 EXPORT_FILE_NAME = "stations-{:%Y%m%d-%H%M}.csv"
 
-# The product writes a missing value as an en dash, as the rest of its pages do.
+# A missing value is an en dash, as on the product's pages (read-only methods return it: Django'd say None).
 admin.site.empty_value_display = "–"
 # The list and the connector inline are wide: give them the page rather than a model sidebar.
 admin.site.enable_nav_sidebar = False
@@ -195,7 +195,7 @@ class ConnectorSpecInline(admin.TabularInline):
 
     @admin.display(description="Power")
     def power(self, spec):
-        return spec.power_display or None
+        return spec.power_display or self.get_empty_value_display()
 
     @admin.display(description="Warning")
     def warning(self, spec):
@@ -301,7 +301,7 @@ class StationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Owner", ordering="activated_by__username")
     def owner(self, station):
-        return station.activated_by.get_username() if station.activated_by else None
+        return station.activated_by.get_username() if station.activated_by else self.get_empty_value_display()
 
     @admin.display(description="Imported at", ordering="created_at")
     def imported_at(self, station):
@@ -332,13 +332,14 @@ class StationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Import")
     def import_link(self, station):
-        record = station.last_import
-        url = record and reverse("admin:stations_importrecord_change", args=[record.pk])
-        return record and format_html('<a href="{}">{}</a>', url, record)
+        if (record := station.last_import) is None:
+            return self.get_empty_value_display()
+        url = reverse("admin:stations_importrecord_change", args=[record.pk])
+        return format_html('<a href="{}">{}</a>', url, record)
 
     @admin.display(description="Import")
     def import_text(self, station):
-        return station.last_import
+        return station.last_import or self.get_empty_value_display()
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Project addition: the read-only table of which specification each connector ID gets at activation.
@@ -505,7 +506,7 @@ class ImportRecordAdmin(SupportOnlyAdmin):
     def error_list(self, record):
         """The first errors as a table, with the whole list as the CSV the upload page offers."""
         if not record.errors:
-            return None
+            return self.get_empty_value_display()
         return render_to_string(
             "admin/stations/importrecord/error_list.html",
             {"record": record, "errors": record.errors[: self.ERRORS_SHOWN]},

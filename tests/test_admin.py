@@ -790,6 +790,15 @@ def test_change_page_writes_moments_like_the_list_in_local_time(operator_client,
     assert "p.m." not in body
 
 
+def test_missing_values_are_a_dash_on_the_change_page(operator_client, own_station):
+    body = operator_client.get(change_url(own_station)).content.decode()
+    for label in ("Owner", "Activated at", "Deactivated by"):
+        assert re.search(rf"<label>{label}:</label>\s*<div class=\"readonly\">–</div>", body), label
+    # The blank specification row has no power yet.
+    assert re.search(r'<td class="field-power">\s*<p>–</p>', body)
+    assert ">None<" not in body
+
+
 def test_ethernet_advice_is_shown_once(operator_client, own_station):
     body = operator_client.get(change_url(own_station)).content.decode()
     assert body.count("Ethernet") == 1
