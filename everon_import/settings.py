@@ -153,6 +153,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
+# The product's one date-time format (everon_import/formats/en/formats.py), for en-gb too.
+FORMAT_MODULE_PATH = "everon_import.formats"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

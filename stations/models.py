@@ -5,8 +5,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, router
 from django.db.models.functions import Lower
+from django.utils import formats, timezone
 
-from . import formats, rules
+from . import rules
 from .choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
 from .validators import (
     amperage_validators,
@@ -71,7 +72,8 @@ class ImportRecord(models.Model):
 
     def __str__(self):
         what = self.file_name or self.get_source_display()
-        return f"{what} at {formats.local_datetime(self.created_at)}"
+        moment = formats.localize(timezone.localtime(self.created_at)) if self.created_at else "–"
+        return f"{what} at {moment}"
 
 
 class Station(models.Model):

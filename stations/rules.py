@@ -108,3 +108,38 @@ def specification_for_connector(connector_id: object, spec_count: int) -> int:
     else:
         return 1
     return number if 1 <= number <= spec_count else 1
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One line of the connector mapping: a connector ID (or all of them) and the specification it gets."""
+
+    # None: every connector (a single specification) or, on the fallback row, every ID outside 1..N.
+    connector_id: int | None
+    spec: object
+    spec_count: int
+    fallback: bool = False
+
+    @property
+    def connectors(self) -> str:
+        if self.fallback:
+            return f"Any other ID (not 1–{self.spec_count})"
+        return "Every connector" if self.connector_id is None else f"Connector {self.connector_id}"
+
+
+def connector_mapping(specs: list) -> list[MappingRow]:
+    """SPEC §1's connector mapping of a station's specifications (objects with a ``position``), as rows.
+
+    Each row asks ``specification_for_connector``, so every page shows what the rule decides; several
+    specifications end with the fallback row (the first ID past N stands for every other one).
+    """
+    count = len(specs)
+    by_position = {spec.position: spec for spec in specs}
+    if count == 1:
+        return [MappingRow(None, by_position[specification_for_connector(1, 1)], 1)]
+    rows = [
+        MappingRow(number, by_position[specification_for_connector(number, count)], count)
+        for number in range(1, count + 1)
+    ]
+    fallback = by_position[specification_for_connector(count + 1, count)]
+    return [*rows, MappingRow(None, fallback, count, fallback=True)]

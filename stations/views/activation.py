@@ -1,15 +1,13 @@
 """Activation (SPEC §6): a signed-in account activates a station with its Station ID and security code."""
 
-from dataclasses import dataclass
-
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.views.generic import DetailView, FormView
 
-from .. import rules, services, throttling
+from .. import services, throttling
 from ..activation_forms import StationActivationForm
-from ..models import ConnectorSpec
+from ..rules import connector_mapping
 from ..selectors import stations_activated_by
 
 
@@ -53,37 +51,6 @@ class StationActivateView(LoginRequiredMixin, FormView):
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
-
-
-@dataclass(frozen=True)
-class MappingRow:
-    """One line of the connector mapping: which connector IDs get which specification."""
-
-    connectors: str
-    spec: ConnectorSpec
-    # The row standing for every connector ID outside 1..N.
-    fallback: bool = False
-
-
-def connector_mapping(specs: list[ConnectorSpec]) -> list[MappingRow]:
-    """The connector mapping of SPEC §1 for a station's specifications (in position order), as table rows.
-
-    Each row asks ``rules.specification_for_connector``, so the page shows what the rule decides.
-    """
-    count = len(specs)
-    by_position = {spec.position: spec for spec in specs}
-    if count == 1:
-        return [MappingRow("Every connector", by_position[rules.specification_for_connector(1, 1)])]
-    rows = [
-        MappingRow(
-            f"Connector {connector_id}", by_position[rules.specification_for_connector(connector_id, count)]
-        )
-        for connector_id in range(1, count + 1)
-    ]
-    # Any ID outside 1..N (here the first one past N stands for them all) falls back to specification 1.
-    fallback = by_position[rules.specification_for_connector(count + 1, count)]
-    rows.append(MappingRow(f"Any other ID (not 1–{count})", fallback, fallback=True))
-    return rows
 
 
 class StationActivatedView(LoginRequiredMixin, DetailView):
