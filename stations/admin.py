@@ -26,7 +26,7 @@ from django.utils.html import format_html
 from . import rules, selectors, services
 from .choices import PowerType, StationStatus
 from .csv_export import export_lines
-from .forms import STANDARD_CHOICES_BY_LABEL
+from .forms import STANDARD_CHOICES_BY_LABEL, filled_forms
 from .models import ConnectorSpec, ImportRecord, Membership, Station, Tenant
 
 # Positions are moved out of the way by this much while a reordered set is saved (unique per station).
@@ -143,11 +143,7 @@ class ConnectorSpecFormSet(forms.BaseInlineFormSet):
         if any(self.errors):
             return
         # The rule of the set (1..N, no gaps, at least one) is the domain's, as in the wizard and the CSV.
-        rules.check_positions(
-            form.cleaned_data["position"]
-            for form in self.forms
-            if form not in self.deleted_forms and form.cleaned_data.get("position") is not None
-        )
+        rules.check_positions(form.cleaned_data["position"] for form in filled_forms(self))
         super().clean()
 
     def save(self, commit=True):
@@ -184,7 +180,6 @@ class ConnectorSpecInline(admin.TabularInline):
     formset = ConnectorSpecFormSet
     fields = [*SPEC_FIELDS, "power", "warning"]
     readonly_fields = ["power", "warning"]
-    ordering = ["position"]
     min_num = 1
     verbose_name_plural = "connector specifications (position N is connector ID N)"
 
@@ -343,7 +338,7 @@ class StationAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Project addition: the read-only table of which specification each connector ID gets at activation.
-        specs = list(obj.connector_specs.order_by("position")) if obj is not None else []
+        specs = list(obj.connector_specs.all()) if obj is not None else []
         if specs:
             context["connector_mapping"] = render_to_string(
                 "admin/stations/station/connector_mapping.html",

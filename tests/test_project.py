@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
 
-from stations.views.wizard import NO_TENANT_MESSAGE
+from stations.views import NO_TENANT_MESSAGE
 from tests.factories import make_operator, make_station
 
 ROOT = Path(__file__).resolve().parent.parent

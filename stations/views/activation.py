@@ -63,5 +63,5 @@ class StationActivatedView(LoginRequiredMixin, DetailView):
         return stations_activated_by(self.request.user).select_related("activated_by")
 
     def get_context_data(self, **kwargs):
-        specs = list(self.object.connector_specs.order_by("position"))
+        specs = list(self.object.connector_specs.all())
         return super().get_context_data(specs=specs, mapping=connector_mapping(specs), **kwargs)

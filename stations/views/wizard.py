@@ -34,7 +34,7 @@ from ..forms import (
 )
 from ..models import ConnectorSpec
 from ..selectors import tenant_of
-from . import NO_TENANT_MESSAGE, TenantRequiredMixin  # noqa: F401  (tests import the message from here)
+from . import TenantRequiredMixin
 
 DETAILS, CONNECTORS, OVERVIEW = "details", "connectors", "overview"
 STEP_TITLES = {DETAILS: "Station details", CONNECTORS: "Connectors setup", OVERVIEW: "Overview"}
