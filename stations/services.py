@@ -3,11 +3,13 @@
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -374,3 +376,47 @@ def stations_deactivate(*, user, queryset) -> list[Station]:
             updated_at=now,
         )
     return stations
+
+
+@dataclass(frozen=True)
+class PruneTarget:
+    """One kind of stored data that expires: records holding it, how to empty it, its retention setting."""
+
+    name: str
+    holding: Q  # the records that still hold this data
+    emptied: dict  # what the data is set back to (the record itself is kept)
+    age_field: str
+    retention: timedelta
+
+
+def prune_targets() -> list[PruneTarget]:
+    """What ``prune_imports`` deletes, read from the settings at call time.
+
+    Kept upload files join as one more line, e.g.
+    ``PruneTarget("kept files", Q(kept_file__isnull=False), {"kept_file": None}, "created_at",
+    timedelta(hours=settings.STATION_IMPORT_KEPT_FILE_RETENTION_HOURS))``.
+    """
+    return [
+        PruneTarget(
+            "error lists",
+            ~Q(errors=[]),
+            {"errors": []},
+            "created_at",
+            timedelta(days=settings.STATION_IMPORT_ERROR_RETENTION_DAYS),
+        ),
+    ]
+
+
+def import_records_prune(*, now, dry_run: bool = False) -> dict[str, int]:
+    """Empty the stored data older than its retention on every import record; how many records, per kind.
+
+    ``error_count`` stays: the record still says how many errors the attempt had.
+    """
+    pruned = {}
+    with transaction.atomic():
+        for target in prune_targets():
+            expired = ImportRecord.objects.filter(
+                target.holding, **{f"{target.age_field}__lt": now - target.retention}
+            )
+            pruned[target.name] = expired.count() if dry_run else expired.update(**target.emptied)
+    return pruned

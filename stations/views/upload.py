@@ -7,6 +7,7 @@ and may import can download.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -101,6 +102,22 @@ class StationUploadView(LoginRequiredMixin, PermissionRequiredMixin, View):
         # Upload handlers can only be changed before the body is read, that is, before the CSRF check.
         guard = _UploadLimit(request, csv_import.max_upload_bytes())
         request.upload_handlers.insert(0, guard)
+        try:
+            announced = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            announced = 0  # as Django reads a bad Content-Length
+        if announced > csv_import.max_upload_bytes() + settings.REQUEST_BODY_MARGIN_BYTES:
+            # Refused unread, so a slow sender cannot hold the worker; the CSRF check would read the body,
+            # and the attempt is recorded as a failed sign-in is (no file, nothing imported).
+            result = services.stations_import(
+                tenant=tenant_of(request.user),
+                user=request.user,
+                plan=csv_import.size_refusal(announced),
+                source=ImportSource.UPLOAD,
+                file_name="",
+                dry_run=False,
+            )
+            return self.show(request, UploadForm(), result=result, status=413)
         return self._post(request, guard)
 
     @method_decorator(csrf_protect)
