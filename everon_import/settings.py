@@ -218,6 +218,13 @@ TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
 # Either limit locks: a username tried from many addresses, and an address trying many usernames.
 AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_MAX_FAILED_ATTEMPTS", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15))
+for _name, _value in [
+    ("DJANGO_LOGIN_MAX_FAILED_ATTEMPTS", AXES_FAILURE_LIMIT),
+    ("DJANGO_LOGIN_LOCKOUT_MINUTES", AXES_COOLOFF_TIME.total_seconds()),
+]:
+    if _value < 1:
+        # 0 would lock every sign-in out (or never lift a lockout): refused rather than obeyed.
+        raise ImproperlyConfigured(f"{_name}={os.environ[_name]!r}: expected a whole number of at least 1.")
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "stations.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "stations.views.lockout.lockout_response"

@@ -435,3 +435,21 @@ def test_retention_and_cap_settings_have_their_defaults():
         DJANGO_DEBUG="true",
     )
     assert result.stdout.splitlines()[-1].split() == ["90", "24", "10000"], result.stderr
+
+
+def test_login_limits_below_one_are_refused():
+    result = run_manage("check", DJANGO_DEBUG="true", DJANGO_LOGIN_MAX_FAILED_ATTEMPTS="0")
+    assert result.returncode != 0
+    assert "DJANGO_LOGIN_MAX_FAILED_ATTEMPTS='0': expected a whole number of at least 1" in result.stderr
+
+
+@pytest.mark.django_db
+def test_csrf_failure_is_the_products_page(operator):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+    response = client.post(reverse("stations:activate"), {"station_id": "X", "security_code": "Y"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This form can't be sent any more" in page
+    assert "Back to the dashboard" in page
+    assert "CSRF" not in page
