@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -380,11 +380,10 @@ def stations_deactivate(*, user, queryset) -> list[Station]:
 
 @dataclass(frozen=True)
 class PruneTarget:
-    """One kind of stored data that expires: records holding it, how to empty it, its retention setting."""
+    """One kind of stored data that expires: its empty value, the age it is measured by, its retention."""
 
     name: str
-    holding: Q  # the records that still hold this data
-    emptied: dict  # what the data is set back to (the record itself is kept)
+    emptied: dict  # what the data is set back to (the record itself is kept); any other value is data
     age_field: str
     retention: timedelta
 
@@ -393,13 +392,12 @@ def prune_targets() -> list[PruneTarget]:
     """What ``prune_imports`` deletes, read from the settings at call time.
 
     Kept upload files join as one more line, e.g.
-    ``PruneTarget("kept files", Q(kept_file__isnull=False), {"kept_file": None}, "created_at",
+    ``PruneTarget("kept files", {"kept_file": None}, "created_at",
     timedelta(hours=settings.STATION_IMPORT_KEPT_FILE_RETENTION_HOURS))``.
     """
     return [
         PruneTarget(
             "error lists",
-            ~Q(errors=[]),
             {"errors": []},
             "created_at",
             timedelta(days=settings.STATION_IMPORT_ERROR_RETENTION_DAYS),
@@ -416,7 +414,7 @@ def import_records_prune(*, now, dry_run: bool = False) -> dict[str, int]:
     with transaction.atomic():
         for target in prune_targets():
             expired = ImportRecord.objects.filter(
-                target.holding, **{f"{target.age_field}__lt": now - target.retention}
-            )
+                **{f"{target.age_field}__lt": now - target.retention}
+            ).exclude(**target.emptied)
             pruned[target.name] = expired.count() if dry_run else expired.update(**target.emptied)
     return pruned
