@@ -6,8 +6,10 @@ right: each trusted proxy appends the address it received the request from, so t
 is not a trusted proxy is the first one no proxy of ours vouches for, the client. Anything further left
 was written by the client itself and may be forged.
 
-A few lines with ``ipaddress`` rather than django-ipware: ipware matches trusted proxies by string prefix,
-not by network, and picks from the left by default; here the rule is one loop that can be read whole.
+A few lines with ``ipaddress`` rather than django-ipware: ipware makes a best-effort ranking over dozens
+of headers (CDN headers, ``Forwarded``, ``X-Real-IP``), each one a client could send unless the proxy
+strips it; a limit needs one rule that can be read whole and tested case by case. The one function serves
+activation (``views/activation.py``) and django-axes (``AXES_CLIENT_IP_CALLABLE``) alike.
 """
 
 import ipaddress
