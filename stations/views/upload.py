@@ -70,7 +70,7 @@ class _UploadLimit(FileUploadHandler):
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         # The request as a whole is larger than any allowed file plus a generous form overhead.
-        if content_length and content_length > self.limit + 64 * 1024:
+        if content_length and content_length > self.limit + settings.REQUEST_BODY_MARGIN_BYTES:
             self.exceeded_size = content_length
 
     def receive_data_chunk(self, raw_data, start):
