@@ -4,10 +4,13 @@ Safe defaults: DEBUG off unless asked for, a SQLite file for a local run. Withou
 to start without a real secret key, and cookies, HSTS and the HTTPS redirect are on.
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +76,7 @@ INSTALLED_APPS = [
     "formtools",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
     "stations",
 ]
 
@@ -85,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "everon_import.urls"
@@ -145,6 +152,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -174,6 +187,68 @@ STATION_IMPORT_MAX_UPLOAD_BYTES = env_int("STATION_IMPORT_MAX_UPLOAD_BYTES", 5 *
 STATION_IMPORT_MAX_ROWS = 5000
 ACTIVATION_MAX_FAILED_ATTEMPTS = 5
 ACTIVATION_ATTEMPT_WINDOW_SECONDS = 15 * 60
+# Stored error lists are deleted (the record kept) after this many days: `manage.py prune_imports`.
+STATION_IMPORT_ERROR_RETENTION_DAYS = env_int("STATION_IMPORT_ERROR_RETENTION_DAYS", 90)
+# Kept upload files (once ImportRecord keeps them) are deleted after this many hours, by the same command.
+STATION_IMPORT_KEPT_FILE_RETENTION_HOURS = env_int("STATION_IMPORT_KEPT_FILE_RETENTION_HOURS", 24)
+# At most this many errors are stored per ImportRecord (the page shows 100, the download the stored ones):
+# twice the row limit, so a full file with an error in every row and a second one in many still stores
+# them all, while a file wrong in every cell (5,000 rows x 11 columns) stores a bounded list.
+STATION_IMPORT_MAX_STORED_ERRORS = env_int("STATION_IMPORT_MAX_STORED_ERRORS", 10_000)
+# A request announcing a body larger than the upload limit plus this much (the form's other fields and
+# the multipart framing) is refused before its body is read.
+REQUEST_BODY_MARGIN_BYTES = 64 * 1024
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated addresses or CIDR networks; a value that is neither is refused at start-up."""
+    entries = env_list(name, [])
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/8, ::1)."
+            ) from None
+    return entries
+
+
+# The proxies whose X-Forwarded-For is believed (stations/client_address.py); none by default.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
+
+# Sign-in throttling (django-axes), on every login form (the product's and the admin's), in the database.
+# Either limit locks: a username tried from many addresses, and an address trying many usernames.
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_MAX_FAILED_ATTEMPTS", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15))
+for _name, _value in [
+    ("DJANGO_LOGIN_MAX_FAILED_ATTEMPTS", AXES_FAILURE_LIMIT),
+    ("DJANGO_LOGIN_LOCKOUT_MINUTES", AXES_COOLOFF_TIME.total_seconds()),
+]:
+    if _value < 1:
+        # 0 would lock every sign-in out (or never lift a lockout): refused rather than obeyed.
+        raise ImproperlyConfigured(f"{_name}={os.environ[_name]!r}: expected a whole number of at least 1.")
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "stations.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "stations.views.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ADMIN = True
+
+# Content-Security-Policy (django-csp): our files only, no inline script, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap draws its form icons (checks, selects) as data: SVGs in its CSS.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

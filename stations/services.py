@@ -3,7 +3,9 @@
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -364,3 +366,45 @@ def stations_deactivate(*, user, queryset) -> list[Station]:
             updated_at=now,
         )
     return stations
+
+
+@dataclass(frozen=True)
+class PruneTarget:
+    """One kind of stored data that expires: its empty value, the age it is measured by, its retention."""
+
+    name: str
+    emptied: dict  # what the data is set back to (the record itself is kept); any other value is data
+    age_field: str
+    retention: timedelta
+
+
+def prune_targets() -> list[PruneTarget]:
+    """What ``prune_imports`` deletes, read from the settings at call time.
+
+    Kept upload files join as one more line, e.g.
+    ``PruneTarget("kept files", {"kept_file": None}, "created_at",
+    timedelta(hours=settings.STATION_IMPORT_KEPT_FILE_RETENTION_HOURS))``.
+    """
+    return [
+        PruneTarget(
+            "error lists",
+            {"errors": []},
+            "created_at",
+            timedelta(days=settings.STATION_IMPORT_ERROR_RETENTION_DAYS),
+        ),
+    ]
+
+
+def import_records_prune(*, now, dry_run: bool = False) -> dict[str, int]:
+    """Empty the stored data older than its retention on every import record; how many records, per kind.
+
+    ``error_count`` stays: the record still says how many errors the attempt had.
+    """
+    pruned = {}
+    with transaction.atomic():
+        for target in prune_targets():
+            expired = ImportRecord.objects.filter(
+                **{f"{target.age_field}__lt": now - target.retention}
+            ).exclude(**target.emptied)
+            pruned[target.name] = expired.count() if dry_run else expired.update(**target.emptied)
+    return pruned

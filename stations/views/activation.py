@@ -7,17 +7,9 @@ from django.views.generic import DetailView, FormView
 
 from .. import services, throttling
 from ..activation_forms import StationActivationForm
+from ..client_address import client_address
 from ..rules import connector_mapping
 from ..selectors import stations_activated_by
-
-
-def client_address(request) -> str:
-    """The address failed attempts are counted against: the peer of the WSGI server.
-
-    X-Forwarded-For is not trusted (any client can send it); behind a proxy, make the proxy's client
-    address reach the app as REMOTE_ADDR (README, "Station activation").
-    """
-    return request.META.get("REMOTE_ADDR", "")
 
 
 class StationActivateView(LoginRequiredMixin, FormView):

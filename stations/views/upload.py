@@ -7,6 +7,7 @@ and may import can download.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
@@ -68,7 +69,7 @@ class _UploadLimit(FileUploadHandler):
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         # The request as a whole is larger than any allowed file plus a generous form overhead.
-        if content_length and content_length > self.limit + 64 * 1024:
+        if content_length and content_length > self.limit + settings.REQUEST_BODY_MARGIN_BYTES:
             self.exceeded_size = content_length
 
     def receive_data_chunk(self, raw_data, start):
@@ -94,6 +95,22 @@ class StationUploadView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequi
         # Upload handlers can only be changed before the body is read, that is, before the CSRF check.
         guard = _UploadLimit(request, csv_import.max_upload_bytes())
         request.upload_handlers.insert(0, guard)
+        try:
+            announced = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            announced = 0  # as Django reads a bad Content-Length
+        if announced > csv_import.max_upload_bytes() + settings.REQUEST_BODY_MARGIN_BYTES:
+            # Refused unread, so a slow sender cannot hold the worker; the CSRF check would read the body,
+            # and the attempt is recorded as a failed sign-in is (no file, nothing imported).
+            result = services.stations_import(
+                tenant=tenant_of(request.user),
+                user=request.user,
+                plan=csv_import.size_refusal(announced),
+                source=ImportSource.UPLOAD,
+                file_name="",
+                dry_run=False,
+            )
+            return self.show(request, UploadForm(), result=result, status=413)
         return self._post(request, guard)
 
     @method_decorator(csrf_protect)
