@@ -6,6 +6,7 @@ to start without a real secret key, and cookies, HSTS and the HTTPS redirect are
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -44,6 +45,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_public_url(name: str) -> str:
+    """An absolute http(s) address without query or fragment (trailing slash dropped), or "" when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r}: expected an address like https://stations.example.com (no query or fragment)."
+        )
+    return raw.rstrip("/")
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -172,6 +186,8 @@ STATION_IMPORT_MAX_UPLOAD_BYTES = env_int("STATION_IMPORT_MAX_UPLOAD_BYTES", 5 *
 STATION_IMPORT_MAX_ROWS = 5000
 ACTIVATION_MAX_FAILED_ATTEMPTS = 5
 ACTIVATION_ATTEMPT_WINDOW_SECONDS = 15 * 60
+# The public address the activation links on printed labels point to; empty: the printing request's own.
+STATION_IMPORT_PUBLIC_URL = env_public_url("STATION_IMPORT_PUBLIC_URL")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -698,3 +698,5 @@ class ImportRecordAdmin(SupportOnlyAdmin):
 
 # The list and the connector inline are wide: give them the page rather than a model sidebar.
 admin.site.enable_nav_sidebar = False
+
+from . import admin_labels  # noqa: E402, F401  (registers LabelPrint; its actions join StationAdmin)

@@ -13,11 +13,14 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import segno
+from django.conf import settings
 from django.urls import reverse
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+from .models import LabelLayoutChoice
 
 FONT_DIR = Path(__file__).parent / "fonts"
 # DejaVu: Latin with every accent, Ł, ß, Greek and Cyrillic; the mono face tells 0 from O and 1 from l.
@@ -70,8 +73,8 @@ class LabelLayout:
 # The common 70 × 37 mm A4 sheets (Avery 3475, Herma 4453…): 3 columns fill the 210 mm width edge to edge,
 # 8 rows leave (297 − 8 × 37) / 2 = 0.5 mm at top and bottom.
 SHEET = LabelLayout(
-    key="sheet",
-    name="A4 sheet, 3 × 8 labels (70 × 37 mm)",
+    key=LabelLayoutChoice.SHEET,
+    name=LabelLayoutChoice.SHEET.label,
     page_width=210,
     page_height=297,
     label_width=70,
@@ -84,8 +87,8 @@ SHEET = LabelLayout(
 )
 # 62 mm endless or die-cut tape of label printers (Brother QL, DK-11209 is 62 × 29 mm): one label a page.
 ROLL = LabelLayout(
-    key="roll",
-    name="Label printer, 62 × 29 mm",
+    key=LabelLayoutChoice.ROLL,
+    name=LabelLayoutChoice.ROLL.label,
     page_width=62,
     page_height=29,
     label_width=62,
@@ -97,6 +100,15 @@ ROLL = LabelLayout(
     padding=1.5,
 )
 LAYOUTS = {layout.key: layout for layout in (SHEET, ROLL)}
+
+
+def base_url(request) -> str:
+    """Where the activation links on labels point: ``STATION_IMPORT_PUBLIC_URL``, else this request's site.
+
+    Labels outlive the request that printed them (and may be printed from an internal address), so a
+    deployment names its public address once.
+    """
+    return settings.STATION_IMPORT_PUBLIC_URL or request.build_absolute_uri("/")
 
 
 class LabelTooFull(ValueError):
