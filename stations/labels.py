@@ -145,6 +145,14 @@ class TextBlock:
     max_size: float
     min_size: float
     caption: str = ""
+    # Shrink to one line before wrapping: a Station ID broken over two lines is easily misread.
+    one_line: bool = False
+
+    def size_at(self, scale: float, width: float) -> float:
+        size = self.max_size * scale
+        if self.one_line:
+            size = min(size, width / (pdfmetrics.stringWidth(self.text, self.font, 1) * PT))
+        return max(self.min_size, size)
 
 
 @dataclass(frozen=True)
@@ -201,8 +209,8 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 def _blocks(station) -> list[TextBlock]:
     blocks = [
-        TextBlock(station.station_id, MONO, 13, 4.5, caption="Station ID"),
-        TextBlock(station.security_code, MONO, 11, 4.5, caption="Security code"),
+        TextBlock(station.station_id, MONO, 13, 4.5, caption="Station ID", one_line=True),
+        TextBlock(station.security_code, MONO, 11, 4.5, caption="Security code", one_line=True),
         TextBlock(station.manufacturer, SANS, 7, 3),
     ]
     if station.article_number:
@@ -238,7 +246,7 @@ def _place(blocks: list[TextBlock], scale: float, left: float, width: float, top
             y += CAPTION_SIZE * PT
             placed.append(Line(block.caption, SANS, CAPTION_SIZE, left, y))
             y += CAPTION_SIZE * PT * (LINE_SPACING - 1)
-        size = max(block.min_size, block.max_size * scale)
+        size = block.size_at(scale, width)
         for text in wrap(block.text, block.font, size, width):
             y += size * PT
             placed.append(Line(text, block.font, size, left, y))
@@ -310,6 +318,9 @@ def labels_pdf(stations: Iterable, layout: LabelLayout, base_url: str) -> bytes:
         buffer,
         pagesize=(layout.page_width * mm, layout.page_height * mm),
         invariant=True,
+        # Not Helvetica: every font in the file is one of ours, embedded.
+        initialFontName=SANS,
+        initialFontSize=7,
         pageCompression=1,
     )
     canvas.setTitle("Station labels")
