@@ -6,6 +6,7 @@ shrunk, never cut: a label whose text cannot fit raises ``LabelTooFull`` instead
 """
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -273,31 +274,23 @@ def label_plan(station, layout: LabelLayout) -> LabelPlan:
     raise LabelTooFull(station.station_id, layout.name)
 
 
+DARK_RUN = re.compile(rb"\x01+")
+
+
 def _draw_qr(canvas: Canvas, url: str, left: float, top: float, side: float, page_height: float) -> None:
     """The QR code as vector rectangles (one per run of dark modules), its quiet zone included in ``side``."""
     qr = segno.make(url, error=QR_ERROR, micro=False, mask=QR_MASK)
-    modules = qr.symbol_size(border=QR_BORDER)[0]
-    module = side / modules * mm
-    origin_x = left * mm
-    origin_y = (page_height - top) * mm
+    module = side / qr.symbol_size(border=QR_BORDER)[0] * mm
+    canvas.saveState()
+    # Module units from the symbol's top left, y downwards: every coordinate below is a small integer.
+    canvas.translate((left * mm) + QR_BORDER * module, (page_height - top) * mm - QR_BORDER * module)
+    canvas.scale(module, -module)
     path = canvas.beginPath()
-    for row_index, row in enumerate(qr.matrix_iter(scale=1, border=QR_BORDER)):
-        row = bytes(row)
-        column, count = 0, len(row)
-        while column < count:
-            if row[column]:
-                start = column
-                while column < count and row[column]:
-                    column += 1
-                path.rect(
-                    origin_x + start * module,
-                    origin_y - (row_index + 1) * module,
-                    (column - start) * module,
-                    module,
-                )
-            else:
-                column += 1
+    for row_index, row in enumerate(qr.matrix):
+        for run in DARK_RUN.finditer(row):
+            path.rect(run.start(), row_index, run.end() - run.start(), 1)
     canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
 
 
 def _draw_label(canvas: Canvas, station, layout: LabelLayout, index: int, base_url: str) -> None:
