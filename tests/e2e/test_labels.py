@@ -57,3 +57,26 @@ def test_link_without_a_code_leaves_the_code_to_type(page, live_server, operator
     page.goto(f"{live_server.url}/stations/activate/?station_id=ST1010101")
     expect(page.get_by_label("Station ID")).to_have_value("ST1010101")
     expect(page.get_by_label("Security code")).to_have_value("")
+
+
+def test_scanned_link_survives_signing_in(page, live_server, tenant, operator):
+    # The redirect to the log-in page keeps the fragment, and the log-in form (no action: it posts to the
+    # page's own address, fragment included) carries it on to the redirect after signing in.
+    code = rules.generate_security_code()
+    factories.make_station(tenant, operator, station_id="QR-LOGIN-1", security_code=code)
+    pdf = services.labels_print(
+        user=operator, stations=tenant.stations.all(), layout="sheet", base_url=live_server.url
+    )
+    (link,) = qr_links(pdf)
+    owner = get_user_model().objects.create_user(username="owner", password=factories.PASSWORD)
+
+    page.goto(link)  # not signed in: the log-in page first
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("Username").fill(owner.get_username())
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="Activate station")).to_be_visible()
+    expect(page.get_by_label("Station ID")).to_have_value("QR-LOGIN-1")
+    expect(page.get_by_label("Security code")).to_have_value(code)
+    assert "#" not in page.url
