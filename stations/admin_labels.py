@@ -5,7 +5,7 @@ The actions are plain functions for ``StationAdmin.actions``; the records are fo
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from . import labels, services
@@ -20,8 +20,6 @@ def _print(modeladmin, request, queryset, layout: str):
         pdf = services.labels_print(
             user=request.user, stations=queryset, layout=layout, base_url=labels.base_url(request)
         )
-    except PermissionDenied:
-        raise
     except ValidationError as error:
         modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
         return None

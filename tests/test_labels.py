@@ -11,6 +11,7 @@ import pytest
 import zxingcpp
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
@@ -402,6 +403,51 @@ def test_admin_actions_print_the_chosen_visible_stations(
     assert LabelPrint.objects.get().station_ids == sorted(station.station_id for station in own)
     assert LabelPrint.objects.get().layout == layout
     assert list(action.allowed_permissions) == ["change"]
+
+
+@pytest.fixture
+def label_actions(monkeypatch):
+    """StationAdmin with the two actions, as the lead wires them at merge (``actions`` lists them)."""
+    station_admin = type(admin.site._registry[Station])
+    names = ["print_labels_sheet", "print_labels_roll"]
+    monkeypatch.setattr(station_admin, "actions", [*station_admin.actions, *names])
+    for name in names:
+        monkeypatch.setattr(station_admin, name, staticmethod(getattr(admin_labels, name)), raising=False)
+
+
+def run_action(client, action, stations):
+    return client.post(
+        reverse("admin:stations_station_changelist"),
+        {"action": action, "_selected_action": [station.pk for station in stations]},
+    )
+
+
+@pytest.mark.usefixtures("label_actions")
+def test_overview_action_prints_the_selection(client, tenant, operator):
+    stations = make_stations(tenant, operator, 2)
+    client.force_login(operator)
+    response = run_action(client, "print_labels_roll", stations)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert len(decoded_qr_codes(response.content, labels.ROLL)) == 2
+    assert LabelPrint.objects.get().layout == "roll"
+
+
+@pytest.mark.usefixtures("label_actions")
+def test_overview_action_is_not_offered_without_the_change_permission(client, tenant, operator):
+    stations = make_stations(tenant, operator, 1)
+    viewer = get_user_model().objects.create_user(
+        username="viewer", password=factories.PASSWORD, is_staff=True
+    )
+    viewer.user_permissions.add(Permission.objects.get(codename="view_station"))
+    factories.Membership.objects.create(user=viewer, tenant=tenant)
+    client.force_login(viewer)
+    page = client.get(reverse("admin:stations_station_changelist"))
+    assert page.status_code == 200
+    assert b"print_labels_sheet" not in page.content
+    response = run_action(client, "print_labels_sheet", stations)
+    assert response.get("Content-Type") != "application/pdf"
+    assert LabelPrint.objects.count() == 0
 
 
 def test_label_prints_are_listed_for_support_only(client, tenant, operator, support):
