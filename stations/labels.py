@@ -137,6 +137,20 @@ def _register_fonts() -> None:
         pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file_name)))
 
 
+class LabelCharacterMissing(ValueError):
+    """A label's text has characters the embedded fonts lack: refused rather than printed as boxes."""
+
+    def __init__(self, station_id: str, characters: str):
+        super().__init__(f"The label font has no {characters!r} (station {station_id}).")
+        self.station_id = station_id
+        self.characters = characters
+
+
+def _missing_characters(text: str, font: str) -> str:
+    glyphs = pdfmetrics.getFont(font).face.charToGlyph
+    return "".join(sorted({character for character in text if ord(character) not in glyphs}))
+
+
 @dataclass(frozen=True)
 class TextBlock:
     """One piece of a label's text and the sizes it may take, largest first."""
@@ -262,7 +276,11 @@ def label_plan(station, layout: LabelLayout) -> LabelPlan:
     Every block shrinks by one common scale (each no smaller than its minimum); only when the smallest
     sizes do not fit does the QR code give up width, step by step.
     """
+    _register_fonts()
     blocks = _blocks(station)
+    missing = "".join(_missing_characters(block.text, block.font) for block in blocks)
+    if missing:
+        raise LabelCharacterMissing(station.station_id, missing)
     bottom = layout.label_height - layout.padding
     for qr_side in _qr_sides(layout):
         left = layout.padding + qr_side + 1.5

@@ -411,6 +411,12 @@ def labels_print(
             code="label_too_full",
             params={"station_id": error.station_id},
         ) from None
+    except labels.LabelCharacterMissing as error:
+        raise ValidationError(
+            "Station %(station_id)s has characters the label font cannot print: %(characters)s.",
+            code="label_character_missing",
+            params={"station_id": error.station_id, "characters": " ".join(error.characters)},
+        ) from None
     tenants = {station.tenant_id for station in chosen}
     record = LabelPrint(
         tenant_id=tenants.pop() if len(tenants) == 1 else None,

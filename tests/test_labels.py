@@ -229,6 +229,15 @@ def test_non_latin_1_manufacturer_renders_with_an_embedded_font(tenant, operator
         assert "/FontFile2" in descriptor.get_object(), font["/BaseFont"]  # the TrueType program is inside
 
 
+def test_characters_the_font_lacks_are_refused_not_printed_as_boxes(tenant, operator):
+    station = factories.make_station(tenant, operator, manufacturer="深圳 Charging 科技")
+    with pytest.raises(ValidationError) as caught:
+        services.labels_print(user=operator, stations=[station], layout="sheet", base_url=BASE)
+    assert caught.value.code == "label_character_missing"
+    assert caught.value.params == {"station_id": "ST1010101", "characters": "圳 技 深 科"}
+    assert LabelPrint.objects.count() == 0
+
+
 @override_settings(STATION_IMPORT_PUBLIC_URL="https://public.example.org")
 def test_public_url_setting_wins_over_the_request():
     request = RequestFactory().get("/", HTTP_HOST="10.0.0.5:8000")
