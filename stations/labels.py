@@ -2,7 +2,8 @@
 
 Each label carries the Station ID, the security code, the manufacturer and article number, and a QR code
 of the activation link (SPEC §6) with both filled in. Text that is too long for its label is wrapped and
-shrunk, never cut: a label whose text cannot fit raises ``LabelTooFull`` instead of printing half of it.
+shrunk, never cut: a label whose text cannot fit raises ``LabelTooFull`` instead of printing half of it,
+and one with characters the embedded fonts lack raises ``LabelCharacterMissing`` instead of boxes.
 """
 
 import io
@@ -29,9 +30,10 @@ SANS = "LabelSans"
 MONO = "LabelMono"
 FONT_FILES = {SANS: "DejaVuSans.ttf", MONO: "DejaVuSansMono-Bold.ttf"}
 
-# segno evaluates all eight QR masks by default, 80 % of the time of a label. For activation links mask 2
-# is what that evaluation picks for most labels (117 of 150 sampled), and every mask decodes alike, so the
-# choice is fixed: 1,000 labels take about 2 s instead of 6 s. None brings back the evaluation.
+# segno evaluates all eight QR masks by default, two thirds of the time of a label. For activation links
+# mask 2 is what that evaluation picks for most labels (117 of 150 sampled), and every mask decodes alike,
+# so the choice is fixed: 1,000 labels take 2.7 s of CPU instead of 8 (benchmarks/bench_labels.py).
+# None brings back the evaluation.
 QR_MASK = 2
 # Level M survives a scratched or creased label (15 % of the symbol) and keeps the modules large.
 QR_ERROR = "m"
