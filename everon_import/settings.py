@@ -8,6 +8,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -47,6 +48,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_public_url(name: str) -> str:
+    """An absolute http(s) address without query or fragment (trailing slash dropped), or "" when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r}: expected an address like https://stations.example.com (no query or fragment)."
+        )
+    return raw.rstrip("/")
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -249,6 +263,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+# The public address the activation links on printed labels point to; empty: the printing request's own.
+STATION_IMPORT_PUBLIC_URL = env_public_url("STATION_IMPORT_PUBLIC_URL")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

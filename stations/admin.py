@@ -14,6 +14,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as stock_delete_selected
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -23,11 +24,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import rules, selectors, services
+from . import labels, rules, selectors, services
 from .choices import PowerType, StationStatus
 from .csv_export import export_lines
 from .forms import STANDARD_CHOICES_BY_LABEL, filled_forms
-from .models import ConnectorSpec, ImportRecord, Membership, Station, Tenant
+from .models import ConnectorSpec, ImportRecord, LabelLayoutChoice, LabelPrint, Membership, Station, Tenant
 
 # Positions are moved out of the way by this much while a reordered set is saved (unique per station).
 _POSITION_SHIFT = 10_000
@@ -226,7 +227,7 @@ class StationAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    actions = ["delete_selected", "export_csv", "deactivate"]
+    actions = ["delete_selected", "export_csv", "print_labels_sheet", "print_labels_roll", "deactivate"]
     fieldsets = [
         ("Station details", {"fields": STATION_FIELDS}),
         # The Ethernet advice is the Wi-Fi field's own help text, shown under it.
@@ -389,6 +390,25 @@ class StationAdmin(admin.ModelAdmin):
             return redirect(reverse("admin:stations_station_changelist") + "?" + ERROR_FLAG + "=1")
         return self.export_csv(request, changelist.get_queryset(request))
 
+    @admin.action(permissions=["change"], description="Print labels (A4 sheet, 3 × 8)")
+    def print_labels_sheet(self, request, queryset):
+        return self._print_labels(request, queryset, LabelLayoutChoice.SHEET)
+
+    @admin.action(permissions=["change"], description="Print labels (label printer, 62 × 29 mm)")
+    def print_labels_roll(self, request, queryset):
+        return self._print_labels(request, queryset, LabelLayoutChoice.ROLL)
+
+    def _print_labels(self, request, queryset, layout: str):
+        # The queryset is the overview's, already scoped; the service scopes again and records the print.
+        try:
+            pdf = services.labels_print(
+                user=request.user, stations=queryset, layout=layout, base_url=labels.base_url(request)
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
+        return labels.pdf_response(pdf, f"station-labels-{layout}.pdf")
+
     @admin.action(permissions=["deactivate"], description="Deactivate selected stations (support staff)")
     def deactivate(self, request, queryset):
         if request.POST.get("confirm") != "yes":
@@ -509,6 +529,34 @@ class ImportRecordAdmin(SupportOnlyAdmin):
 
     def get_queryset(self, request):
         return selectors.import_records_visible_to(request.user).select_related("tenant", "user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LabelPrint)
+class LabelPrintAdmin(SupportOnlyAdmin):
+    """Who printed which labels when (SPEC §8): read-only, like the import records."""
+
+    list_display = ["created_at", "user", "tenant", "layout", "label_count", "import_record"]
+    list_filter = ["layout", "tenant"]
+    search_fields = ["user__username"]
+    list_select_related = ["user", "tenant", "import_record"]
+    fields = readonly_fields = [
+        "created_at",
+        "user",
+        "tenant",
+        "import_record",
+        "layout",
+        "label_count",
+        "station_ids",
+    ]
 
     def has_add_permission(self, request):
         return False

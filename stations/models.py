@@ -304,3 +304,55 @@ class ConnectorSpec(models.Model):
     @property
     def line_voltage_warning(self) -> rules.LineVoltageWarning | None:
         return rules.line_voltage_warning(self.power_type, self.voltage)
+
+
+class LabelLayoutChoice(models.TextChoices):
+    """The two label layouts of SPEC §8 (their geometry lives in ``labels``)."""
+
+    SHEET = "sheet", "A4 sheet, 3 × 8 labels (70 × 37 mm)"
+    ROLL = "roll", "Label printer, 62 × 29 mm"
+
+
+class LabelPrint(models.Model):
+    """One print of packaging labels: who printed which stations' labels, when, in which layout.
+
+    The stations are kept as their Station IDs, in print order, not as links: the record must still say
+    what was printed after a station is deleted or overridden, and a print of 1,000 labels stays one row.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="label_prints",
+        help_text="The tenant of the printed stations (empty when support staff printed several tenants').",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    import_record = models.ForeignKey(
+        ImportRecord,
+        verbose_name="import",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="label_prints",
+        help_text="The import whose stations were printed, when printed from its page.",
+    )
+    layout = models.CharField(max_length=16, choices=LabelLayoutChoice.choices)
+    label_count = models.PositiveIntegerField("labels")
+    station_ids = models.JSONField("Station IDs", default=list)
+    created_at = models.DateTimeField("printed at", auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "label print"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(layout__in=LabelLayoutChoice.values), name="label_print_layout_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label_count} labels at {formats.localize(timezone.localtime(self.created_at))}"

@@ -5,6 +5,7 @@ shares one definition and the rules can be tested without a database.
 """
 
 import math
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -143,3 +144,22 @@ def connector_mapping(specs: list) -> list[MappingRow]:
     ]
     fallback = by_position[specification_for_connector(count + 1, count)]
     return [*rows, MappingRow(None, fallback, count, fallback=True)]
+
+
+# Security codes the product makes up (SPEC §8): no 0/O, 1/I/L, so a code read off a label is typed right.
+SECURITY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+GENERATED_SECURITY_CODE_LENGTH = 10
+# Groups of four for reading aloud and typing: K7QM-4XPA-9R.
+SECURITY_CODE_GROUP = 4
+
+
+def generate_security_code() -> str:
+    """A random security code of 10 characters without look-alikes, grouped for reading: ``K7QM-4XPA-9R``."""
+    characters = "".join(
+        secrets.choice(SECURITY_CODE_ALPHABET) for _ in range(GENERATED_SECURITY_CODE_LENGTH)
+    )
+    groups = (
+        characters[start : start + SECURITY_CODE_GROUP]
+        for start in range(0, GENERATED_SECURITY_CODE_LENGTH, SECURITY_CODE_GROUP)
+    )
+    return "-".join(groups)

@@ -408,3 +408,59 @@ def import_records_prune(*, now, dry_run: bool = False) -> dict[str, int]:
             ).exclude(**target.emptied)
             pruned[target.name] = expired.count() if dry_run else expired.update(**target.emptied)
     return pruned
+
+
+def labels_print(
+    *, user, stations, layout: str, base_url: str, import_record: ImportRecord | None = None
+) -> bytes:
+    """The labels PDF of those of ``stations`` that ``user`` may see, recorded as a ``LabelPrint``.
+
+    Only users who may change stations get labels (their security codes are on them). Another tenant's
+    stations are skipped, as the admin does; with nothing left to print the answer is an error.
+    """
+    # Imported here so that this appended service leaves the module's shared import block alone.
+    from django.core.exceptions import PermissionDenied
+    from django.db.models import QuerySet
+
+    from . import labels, selectors
+    from .models import LabelPrint
+
+    if not user.has_perm("stations.change_station"):
+        raise PermissionDenied
+    wanted = stations.values("pk") if isinstance(stations, QuerySet) else [station.pk for station in stations]
+    chosen = list(
+        selectors.stations_visible_to(user)
+        .filter(pk__in=wanted)
+        .order_by("station_id")
+        .only("station_id", "security_code", "manufacturer", "article_number", "tenant_id")
+    )
+    if not chosen:
+        raise ValidationError("There are no stations to print labels for.", code="no_stations")
+    try:
+        # Drawn before the transaction: a thousand labels take seconds, and SQLite's write lock would wait.
+        pdf = labels.labels_pdf(chosen, labels.LAYOUTS[layout], base_url)
+    except labels.LabelTooFull as error:
+        raise ValidationError(
+            "The text of station %(station_id)s is too long to fit on a label of this layout.",
+            code="label_too_full",
+            params={"station_id": error.station_id},
+        ) from None
+    except labels.LabelCharacterMissing as error:
+        raise ValidationError(
+            "Station %(station_id)s has characters the label font cannot print: %(characters)s.",
+            code="label_character_missing",
+            params={"station_id": error.station_id, "characters": " ".join(error.characters)},
+        ) from None
+    tenants = {station.tenant_id for station in chosen}
+    record = LabelPrint(
+        tenant_id=tenants.pop() if len(tenants) == 1 else None,
+        user=user,
+        import_record=import_record,
+        layout=layout,
+        label_count=len(chosen),
+        station_ids=[station.station_id for station in chosen],
+    )
+    with transaction.atomic():
+        record.full_clean()
+        record.save()
+    return pdf

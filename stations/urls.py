@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activation, upload, wizard
+from .views import activation, labels, upload, wizard
 
 app_name = "stations"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("upload/<int:pk>/errors.csv", upload.upload_errors, name="upload_errors"),
     path("activate/", activation.StationActivateView.as_view(), name="activate"),
     path("activate/<int:pk>/", activation.StationActivatedView.as_view(), name="activated"),
+    path("imports/<int:pk>/labels.pdf", labels.import_labels, name="import_labels"),
 ]

@@ -18,6 +18,10 @@ class StationActivateView(LoginRequiredMixin, FormView):
     template_name = "stations/activate.html"
     form_class = StationActivationForm
 
+    def get_initial(self):
+        # A label's QR link names the station (?station_id=); its code comes in the fragment (activate.js).
+        return {**super().get_initial(), "station_id": self.request.GET.get("station_id", "").strip()}
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             max_attempts=throttling.max_failed_attempts(),
