@@ -33,3 +33,13 @@ def other_api(other_operator):
 @pytest.fixture
 def anonymous_api():
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def clear_cache(db):
+    # Throttle counters (per token, activation) live in the cache table, which a test's rollback keeps.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -43,15 +43,16 @@ def test_create_answers_the_station_with_ordered_connectors_and_power(api, tenan
 
 def test_create_refuses_with_the_models_codes_and_field_paths(api):
     bad = body(station_id="has space", wifi_supported=False, gsm_supported=False)
-    bad["connectors"][1]["voltage"] = 2000
-    bad["connectors"][0]["standard"] = "TYPE_9"
     response = api.post(URL, bad, format="json")
     assert response.status_code == 400
     data = response.json()
     assert data["code"] == "invalid"
-    fields = {(e["field"], e["code"]) for e in data["errors"]}
-    assert ("station_id", "invalid_station_id") in fields or any(f == "station_id" for f, _ in fields)
+    assert {(e["field"], e["code"]) for e in data["errors"]} == {
+        ("station_id", "invalid_station_id"),
+        ("wifi_supported", "no_connectivity"),
+    }
     assert not Station.objects.exists()
+    assert ImportRecord.objects.get().error_count == 2
 
 
 def test_create_refuses_bad_connectors_by_path(api):
