@@ -45,5 +45,7 @@ def tokens(request):
 def token_revoke(request, pk):
     token = get_object_or_404(_own_tokens(request.user), pk=pk, revoked_at__isnull=True)
     api_token_revoke(token=token)
-    messages.success(request, f"API token “{token.name}” is revoked: requests with it are refused from now on.")
+    messages.success(
+        request, f"API token “{token.name}” is revoked: requests with it are refused from now on."
+    )
     return redirect("api:tokens")

@@ -34,19 +34,22 @@ FormatField = _code_field(ConnectorFormat)
 PowerTypeField = _code_field(PowerType)
 
 
+# Fields left out take the model's defaults; blank, missing and whitespace are the model's to judge (it
+# strips, then checks), so the API answers them with the wizard's codes.
+
+
 def _text(**kwargs):
-    # Blank and whitespace are the model's to judge (it strips, then checks), not DRF's.
-    return serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False, **kwargs)
+    return serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
 
 
 def _number(**kwargs):
-    return serializers.IntegerField(required=False, default=None, allow_null=True, **kwargs)
+    return serializers.IntegerField(required=False, allow_null=True, **kwargs)
 
 
 class ConnectorSpecInSerializer(serializers.Serializer):
-    standard = StandardField(required=False, default="", allow_blank=True, help_text="OCPI ConnectorType.")
-    format = FormatField(required=False, default="", allow_blank=True, help_text="OCPI ConnectorFormat.")
-    power_type = PowerTypeField(required=False, default="", allow_blank=True, help_text="OCPI PowerType.")
+    standard = StandardField(required=False, allow_blank=True, help_text="OCPI ConnectorType.")
+    format = FormatField(required=False, allow_blank=True, help_text="OCPI ConnectorFormat.")
+    power_type = PowerTypeField(required=False, allow_blank=True, help_text="OCPI PowerType.")
     voltage = _number(help_text="Whole volts; for AC the phase (line-to-neutral) voltage.")
     amperage = _number(help_text="Whole amperes.")
 
@@ -57,8 +60,8 @@ class StationInSerializer(serializers.Serializer):
     manufacturer = _text()
     article_number = _text()
     serial_number = _text()
-    wifi_supported = serializers.BooleanField(required=False, default=False)
-    gsm_supported = serializers.BooleanField(required=False, default=False)
+    wifi_supported = serializers.BooleanField(required=False)
+    gsm_supported = serializers.BooleanField(required=False)
     connectors = ConnectorSpecInSerializer(
         many=True, help_text="The connector specifications in connector ID order: the first is connector 1."
     )
@@ -72,7 +75,9 @@ class StationInSerializer(serializers.Serializer):
 
 class ConnectorSpecSerializer(serializers.ModelSerializer):
     position = serializers.IntegerField(read_only=True, help_text="The OCPP connector ID it applies to.")
-    power_w = serializers.SerializerMethodField(help_text="Power in W: 3 × V × A for three-phase AC, else V × A.")
+    power_w = serializers.SerializerMethodField(
+        help_text="Power in W: 3 × V × A for three-phase AC, else V × A."
+    )
 
     class Meta:
         model = ConnectorSpec

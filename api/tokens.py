@@ -38,7 +38,9 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
     """A new token for ``user``: the stored record, and the token itself (shown once, never stored)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
-        record = ApiToken(user=user, name=name.strip(), digest=token_digest(token), prefix=token[:DISPLAY_LENGTH])
+        record = ApiToken(
+            user=user, name=name.strip(), digest=token_digest(token), prefix=token[:DISPLAY_LENGTH]
+        )
         record.full_clean()
         record.save()
     return record, token

@@ -178,7 +178,13 @@ class StationViewSet(
                     "station_id_mismatch",
                     "The Station ID in the body differs from the one in the URL; a Station ID cannot "
                     "be changed (leave it out, or send the same one).",
-                    [{"field": "station_id", "code": "station_id_mismatch", "message": "Differs from the URL."}],
+                    [
+                        {
+                            "field": "station_id",
+                            "code": "station_id_mismatch",
+                            "message": "Differs from the URL.",
+                        }
+                    ],
                 ),
                 status=400,
             )
@@ -413,7 +419,11 @@ class ActivationView(APIView):
                 response["Retry-After"] = str(throttling.seconds_left_in_window(now))
                 return response
             return domain_error_response(error, 409 if error.code == "already_activated" else 400)
-        station = stations_activated_by(request.user).prefetch_related(
-            Prefetch("connector_specs", queryset=ConnectorSpec.objects.order_by("position"))
-        ).get(pk=station.pk)
+        station = (
+            stations_activated_by(request.user)
+            .prefetch_related(
+                Prefetch("connector_specs", queryset=ConnectorSpec.objects.order_by("position"))
+            )
+            .get(pk=station.pk)
+        )
         return Response(ActivationSerializer(station).data)

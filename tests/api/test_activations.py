@@ -43,7 +43,9 @@ def test_already_activated(api, tenant):
 def test_failed_attempts_are_limited_with_429_and_retry_after(api, tenant):
     factories.make_station(tenant, station_id="ACT-4")
     for _ in range(2):
-        assert api.post(URL, {"station_id": "ACT-4", "security_code": "wrong"}, format="json").status_code == 400
+        assert (
+            api.post(URL, {"station_id": "ACT-4", "security_code": "wrong"}, format="json").status_code == 400
+        )
     refused = api.post(URL, {"station_id": "ACT-4", "security_code": CODE}, format="json")
     assert refused.status_code == 429
     assert refused.json()["code"] == "too_many_attempts"

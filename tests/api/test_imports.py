@@ -56,7 +56,12 @@ def test_override_and_warnings_are_reported(api, tenant):
     assert result["stations_overridden"] == 1
     assert result["stations"][0] == {"station_id": "OVR-1", "action": "override", "rows": "2"}
     [warning] = result["warnings"]
-    assert (warning["row"], warning["column"], warning["code"], warning["cell"]) == (2, "Voltage", "line_voltage", None)
+    assert (warning["row"], warning["column"], warning["code"], warning["cell"]) == (
+        2,
+        "Voltage",
+        "line_voltage",
+        None,
+    )
     assert "230 V" in warning["message"]
 
 
@@ -84,7 +89,14 @@ def test_a_whole_file_error_has_no_row(api):
     response = api.post(URL, b"", content_type="text/csv")
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"row": None, "column": "", "cell": None, "code": "empty_file", "message": "The file is empty.", "value": ""}
+        {
+            "row": None,
+            "column": "",
+            "cell": None,
+            "code": "empty_file",
+            "message": "The file is empty.",
+            "value": "",
+        }
     ]
 
 

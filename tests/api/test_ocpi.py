@@ -20,7 +20,8 @@ OCPI_CONNECTOR_TYPES = {
 OCPI_FORMATS = {"SOCKET", "CABLE"}
 OCPI_POWER_TYPES = {"AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC"}
 OCPI_STATUSES = {
-    "AVAILABLE", "BLOCKED", "CHARGING", "INOPERATIVE", "OUTOFORDER", "PLANNED", "REMOVED", "RESERVED", "UNKNOWN"
+    "AVAILABLE", "BLOCKED", "CHARGING", "INOPERATIVE", "OUTOFORDER", "PLANNED", "REMOVED", "RESERVED",
+    "UNKNOWN",
 }  # fmt: skip
 EVSE_FIELDS = {
     "uid", "evse_id", "status", "status_schedule", "capabilities", "connectors", "floor_level", "coordinates",
@@ -35,9 +36,15 @@ OCPI_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?$")
 PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]+$")
 
 THREE_SPECS = [
-    factories.spec_data(standard="IEC_62196_T2", format="SOCKET", power_type="AC_3_PHASE", voltage=230, amperage=32),
-    factories.spec_data(standard="DOMESTIC_F", format="SOCKET", power_type="AC_1_PHASE", voltage=230, amperage=16),
-    factories.spec_data(standard="IEC_62196_T2_COMBO", format="CABLE", power_type="DC", voltage=920, amperage=400),
+    factories.spec_data(
+        standard="IEC_62196_T2", format="SOCKET", power_type="AC_3_PHASE", voltage=230, amperage=32
+    ),
+    factories.spec_data(
+        standard="DOMESTIC_F", format="SOCKET", power_type="AC_1_PHASE", voltage=230, amperage=16
+    ),
+    factories.spec_data(
+        standard="IEC_62196_T2_COMBO", format="CABLE", power_type="DC", voltage=920, amperage=400
+    ),
 ]
 
 
@@ -85,7 +92,8 @@ def test_three_specs_as_three_evses_field_by_field(api, tenant):
             "max_electric_power": watts,
             "last_updated": stamp,
         }
-        assert isinstance(connector["id"], str) and len(connector["id"]) <= 36  # CiString(36)
+        assert isinstance(connector["id"], str)
+        assert len(connector["id"]) <= 36
         assert connector["standard"] in OCPI_CONNECTOR_TYPES
         assert connector["format"] in OCPI_FORMATS
         assert connector["power_type"] in OCPI_POWER_TYPES

@@ -123,7 +123,8 @@ def test_list_updated_since(api, tenant):
 
 
 @pytest.mark.parametrize(
-    ("params", "field"), [({"status": "sleeping"}, "status"), ({"updated_since": "yesterday"}, "updated_since")]
+    ("params", "field"),
+    [({"status": "sleeping"}, "status"), ({"updated_since": "yesterday"}, "updated_since")],
 )
 def test_list_refuses_bad_filters(api, params, field):
     response = api.get(URL, params)
@@ -140,7 +141,9 @@ def test_retrieve_by_station_id_in_any_case(api, tenant):
 
 def test_replace_overrides_details_and_connectors_and_keeps_the_spelling(api, tenant):
     factories.make_two_spec_station(tenant, station_id="WIZ-001")
-    replacement = body(station_id="wiz-001", manufacturer="ABB", connectors=[factories.spec_data(amperage=32)])
+    replacement = body(
+        station_id="wiz-001", manufacturer="ABB", connectors=[factories.spec_data(amperage=32)]
+    )
     response = api.put(URL + "wiz-001/", replacement, format="json")
     assert response.status_code == 200, response.json()
     data = response.json()
@@ -169,7 +172,9 @@ def test_replace_refuses_another_station_id_in_the_body(api, tenant):
 
 def test_replace_refuses_invalid_connectors_and_keeps_the_old_ones(api, tenant):
     factories.make_two_spec_station(tenant, station_id="KEEP-2")
-    response = api.put(URL + "KEEP-2/", body(station_id="", connectors=[factories.spec_data(voltage=5)]), format="json")
+    response = api.put(
+        URL + "KEEP-2/", body(station_id="", connectors=[factories.spec_data(voltage=5)]), format="json"
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "connectors[0].voltage"
     assert ConnectorSpec.objects.filter(station__station_id="KEEP-2").count() == 2
@@ -213,9 +218,7 @@ def test_round_trip_create_read_export_reimport_gives_the_same_station(api, oper
     read = api.get(URL + created["station_id"] + "/").json()
     assert read == created
     exported = "".join(csv_export.export_lines(stations_visible_to(operator))).encode("utf-8")
-    response = api.post(
-        "/api/v1/imports/?file_name=export.csv", exported, content_type="text/csv"
-    )
+    response = api.post("/api/v1/imports/?file_name=export.csv", exported, content_type="text/csv")
     assert response.status_code == 201, response.json()
     assert response.json()["stations_overridden"] == 1
     again = api.get(URL + created["station_id"] + "/").json()

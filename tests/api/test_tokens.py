@@ -90,7 +90,9 @@ def test_last_use_is_recorded_at_most_once_a_minute(operator):
     client.get(URL)
     record.refresh_from_db()
     assert record.last_used_at == first
-    ApiToken.objects.filter(pk=record.pk).update(last_used_at=first - LAST_USED_RESOLUTION - timedelta(seconds=1))
+    ApiToken.objects.filter(pk=record.pk).update(
+        last_used_at=first - LAST_USED_RESOLUTION - timedelta(seconds=1)
+    )
     client.get(URL)
     record.refresh_from_db()
     assert record.last_used_at > first - timedelta(seconds=1)
@@ -155,7 +157,7 @@ def test_page_refuses_an_empty_name(operator_client):
 
 
 def test_page_lists_only_own_tokens_with_last_use(operator_client, operator, other_operator):
-    mine, token = api_token_create(user=operator, name="mine")
+    _mine, token = api_token_create(user=operator, name="mine")
     api_token_create(user=other_operator, name="someone-elses")
     bearer_client(token).get(URL)
     html = operator_client.get(PAGE).content.decode()
