@@ -14,8 +14,10 @@ class HasMethodPermissions(permissions.BasePermission):
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
             return False
-        required = getattr(view, "required_permissions", {}).get(request.method, ())
-        return request.user.has_perms(required)
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+        required = getattr(view, "required_permissions", {}).get(method)
+        # A method the view does not list is refused, not let through with no permission at all.
+        return required is not None and request.user.has_perms(required)
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):

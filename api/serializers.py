@@ -14,7 +14,7 @@ def spec_power_watts(spec: ConnectorSpec) -> int:
     """The power of a specification in W (SPEC §1), for ``power_w`` and OCPI's ``max_electric_power``.
 
     The one place the API asks for a specification's power, so that the optional maximum power of
-    SPEC §1 changes this function only.
+    SPEC §1 changes this function only (today: ``rules.power_watts`` of voltage and amperage).
     """
     return rules.power_watts(spec.power_type, spec.voltage, spec.amperage)
 

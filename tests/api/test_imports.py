@@ -133,3 +133,22 @@ def test_records_list_and_detail_with_errors(api, operator, tenant):
     assert failed["errors"][0]["column"] == "Amperage"
     assert failed["errors"][0]["code"] == "min_value"
     assert failed["errors"][0]["cell"] is None
+
+
+def test_a_raw_body_as_curl_sends_it_by_default(api):
+    # curl --data-binary @file.csv says application/x-www-form-urlencoded unless told otherwise.
+    response = api.post(URL, csv_bytes(), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201, response.json()
+    assert response.json()["stations_created"] == 1
+
+
+def test_a_head_request_needs_the_view_permission(tenant, operator):
+    from django.contrib.auth.models import Group
+
+    from api.tokens import api_token_create
+    from tests.api.conftest import bearer_client
+
+    operator.groups.remove(Group.objects.get(name="Operators"))
+    client = bearer_client(api_token_create(user=operator, name="no perms")[1])
+    assert client.head(URL).status_code == 403
+    assert client.options(URL).status_code == 403
