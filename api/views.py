@@ -28,6 +28,7 @@ from stations.selectors import (
 )
 from stations.views import NO_TENANT_MESSAGE
 from stations.views.activation import client_address
+from stations.views.upload import _UploadLimit
 
 from . import ocpi
 from .errors import domain_error_response, error_body
@@ -311,8 +312,18 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     def create(self, request, *args, **kwargs):
         tenant = _tenant_or_403(request.user)
+        multipart = request.content_type.startswith("multipart/")
+        guard = None
+        if multipart:
+            # The upload page's guard: stop storing a file once it passes the limit. It must be in place
+            # before anything reads the body (the dry_run field below does).
+            guard = _UploadLimit(request._request, csv_import.max_upload_bytes())
+            request._request.upload_handlers.insert(0, guard)
         dry_run = self._dry_run(request)
-        if request.content_type.startswith("multipart/"):
+        if guard is not None and guard.exceeded_size:
+            file_name = guard.name
+            plan = csv_import.size_refusal(guard.exceeded_size)
+        elif multipart:
             upload = request.FILES.get("file")
             if upload is None:
                 return Response(

@@ -152,3 +152,12 @@ def test_a_head_request_needs_the_view_permission(tenant, operator):
     client = bearer_client(api_token_create(user=operator, name="no perms")[1])
     assert client.head(URL).status_code == 403
     assert client.options(URL).status_code == 403
+
+
+@override_settings(STATION_IMPORT_MAX_UPLOAD_BYTES=1000)
+def test_a_multipart_file_over_the_limit_is_refused_with_the_pages_error(api):
+    response = api.post(URL, multipart(csv_bytes(*station_rows("BIG", 30)), "big.csv"), format="multipart")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "file_too_large"
+    assert response.json()["file_name"] == "big.csv"
+    assert not Station.objects.exists()

@@ -198,3 +198,9 @@ def test_revoke_needs_post_and_csrf(operator, client):
 
 def test_nav_links_the_page(operator_client):
     assert f'href="{PAGE}"' in operator_client.get("/").content.decode()
+
+
+def test_command_refuses_an_empty_name(operator):
+    with pytest.raises(CommandError, match="blank"):
+        call_command("create_api_token", "olivia", "--name", " ")
+    assert not ApiToken.objects.exists()

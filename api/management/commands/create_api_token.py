@@ -1,6 +1,7 @@
 """``python manage.py create_api_token USERNAME --name NAME``: print a new personal API token."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from api.tokens import api_token_create
@@ -21,5 +22,8 @@ class Command(BaseCommand):
             raise CommandError(f"There is no user {username!r}.") from None
         if not user.is_active:
             raise CommandError(f"The account {username!r} is disabled: its tokens would be refused.")
-        _record, token = api_token_create(user=user, name=name)
+        try:
+            _record, token = api_token_create(user=user, name=name)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(token)
