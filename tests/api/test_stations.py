@@ -226,3 +226,37 @@ def test_round_trip_create_read_export_reimport_gives_the_same_station(api, oper
     assert {k: v for k, v in again.items() if k not in ignore} == {
         k: v for k, v in read.items() if k not in ignore
     }
+
+
+def test_replace_checks_the_status_after_taking_the_lock(tenant, operator):
+    # The view read the station while inactive; it was activated before the replace took the row lock.
+    from django.core.exceptions import ValidationError
+
+    from stations import services
+
+    stale = factories.make_station(tenant, station_id="RACE-1")
+    Station.objects.filter(pk=stale.pk).update(status=StationStatus.ACTIVE)
+    with pytest.raises(ValidationError) as refused:
+        services.station_replace(
+            tenant=tenant,
+            user=operator,
+            station=stale,
+            station_data=factories.station_data(manufacturer="ABB"),
+            specs=[factories.spec_data()],
+            source="wizard",
+        )
+    assert refused.value.code == "station_active"
+    assert Station.objects.get(pk=stale.pk).manufacturer == "Alfen"
+
+
+def test_delete_checks_the_status_after_taking_the_lock(tenant):
+    from django.core.exceptions import ValidationError
+
+    from stations import services
+
+    stale = factories.make_station(tenant, station_id="RACE-2")
+    Station.objects.filter(pk=stale.pk).update(status=StationStatus.ACTIVE)
+    with pytest.raises(ValidationError) as refused:
+        services.station_delete(station=stale)
+    assert refused.value.code == "station_active"
+    assert Station.objects.filter(pk=stale.pk).exists()
