@@ -131,3 +131,12 @@ def test_docs_page_uses_only_local_assets(db, client):
     # No inline script: the page's own setup comes from a URL too (a Content-Security-Policy without
     # 'unsafe-inline' allows it).
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", html)
+
+
+def test_docs_script_loads_the_schema_from_this_server(db, client):
+    response = client.get("/api/v1/docs/", {"script": ""})
+    assert response.status_code == 200
+    assert "javascript" in response["Content-Type"]
+    script = response.content.decode()
+    assert "/api/v1/schema/" in script
+    assert "http://" not in script and "https://" not in script
