@@ -139,4 +139,5 @@ def test_docs_script_loads_the_schema_from_this_server(db, client):
     assert "javascript" in response["Content-Type"]
     script = response.content.decode()
     assert "/api/v1/schema/" in script
-    assert "http://" not in script and "https://" not in script
+    assert "http://" not in script
+    assert "https://" not in script
