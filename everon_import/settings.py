@@ -91,7 +91,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "stations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +199,41 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# The API (SPEC §9): personal tokens only, JSON only, every error with a stable code (api.errors).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasMethodPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.permissions.TokenRateThrottle"],
+    # Per token, in the shared database cache like the activation counters.
+    "DEFAULT_THROTTLE_RATES": {"token": "1200/minute"},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Station import API",
+    "DESCRIPTION": (
+        "Stations, imports, activation and OCPI 2.2.1 connectors for other systems. Authenticate with a "
+        "personal API token from /account/api-tokens/: `Authorization: Bearer <token>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectorStandard": "stations.choices.ConnectorStandard",
+        "ConnectorFormat": "stations.choices.ConnectorFormat",
+        "PowerType": "stations.choices.PowerType",
+        "StationStatus": "stations.choices.StationStatus",
+        "ImportSource": "stations.choices.ImportSource",
+    },
+}
 
 # Product limits, read at call time so tests can override them.
 STATION_IMPORT_MAX_UPLOAD_BYTES = env_int("STATION_IMPORT_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("stations/", include("stations.urls")),
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),
 ]

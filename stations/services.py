@@ -464,3 +464,65 @@ def labels_print(
         record.full_clean()
         record.save()
     return pdf
+
+
+# One station by the API: replace (the CSV override for one station) and delete ---------------------------
+
+STATION_ACTIVE_MESSAGE = "Station %(station_id)s is active: only inactive stations can be %(action)s."
+
+
+def station_replace(
+    *, tenant: Tenant, user, station: Station, station_data: Mapping, specs: Sequence[Mapping], source: str
+) -> Station:
+    """Replace an inactive station's details and connector specifications, as a CSV override does.
+
+    The Station ID keeps its stored spelling (it matched case-insensitively); the row is locked and its
+    status checked after the lock (the README's locking contract). Raises ``ValidationError``
+    (``station_active`` for an active station) and records the attempt either way.
+    """
+    details = {name: value for name, value in station_data.items() if name != "station_id"}
+    try:
+        with transaction.atomic():
+            locked = Station.objects.select_for_update().get(pk=station.pk, tenant=tenant)
+            if not Station.status_is_overridable(locked.status):
+                raise ValidationError(
+                    STATION_ACTIVE_MESSAGE,
+                    code="station_active",
+                    params={"station_id": locked.station_id, "action": "replaced"},
+                )
+            record = import_record_create(
+                tenant=tenant,
+                user=user,
+                source=source,
+                row_count=len(specs),
+                stations_overridden=1,
+                connector_specs=len(specs),
+                succeeded=True,
+            )
+            for name, value in details.items():
+                setattr(locked, name, value)
+            locked.last_import = record
+            locked.full_clean(exclude=["last_import"])
+            built = connector_specs_build(locked, specs)
+            locked.save()
+            ConnectorSpec.objects.filter(station=locked).delete()
+            ConnectorSpec.objects.bulk_create(built)
+    except ValidationError as error:
+        import_record_create(
+            tenant=tenant, user=user, source=source, row_count=len(specs), error_count=_count(error)
+        )
+        raise
+    return locked
+
+
+def station_delete(*, station: Station) -> None:
+    """Delete an inactive station with its specifications; an active one is refused (``station_active``)."""
+    with transaction.atomic():
+        locked = Station.objects.select_for_update().get(pk=station.pk)
+        if not Station.status_is_overridable(locked.status):
+            raise ValidationError(
+                STATION_ACTIVE_MESSAGE,
+                code="station_active",
+                params={"station_id": locked.station_id, "action": "deleted"},
+            )
+        locked.delete()
