@@ -31,7 +31,7 @@ XLSX, ODS = "xlsx", "ods"
 LABELS = {XLSX: "Excel workbook (.xlsx)", ODS: "OpenDocument spreadsheet (.ods)"}
 
 # A workbook is a zip: a few kilobytes can unpack to gigabytes. The declared sizes are checked before
-# anything is unpacked; calamine's zip reader stops at the declared size of each member.
+# anything is unpacked (a zip whose headers lie about the sizes is not covered by this check).
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 
 # Spreadsheets keep 15 significant digits of a number: a longer one has already lost its tail.
@@ -302,7 +302,7 @@ class Sheet:
         Raises ``ValidationError`` (before the first row) for a workbook that cannot be read as stations.
         """
         sheet = self._first_sheet()
-        typed = _typed_cells(self.data, self.kind, self._sheet_index)
+        typed = _typed_cells(self.data, self.kind)
         start_row, start_column = sheet.start or (0, 0)
         values = sheet.iter_rows()
         # The first rows are read ahead to tell a title line above the header from a wrong header.
@@ -335,8 +335,6 @@ class Sheet:
             for column, cells in sorted(self._numbers_in_text.items())
             for error in [stored_as_number(self._headers[column], cells)]
         ]
-
-    _sheet_index: int = 0
 
     def _first_sheet(self):
         try:
@@ -449,7 +447,7 @@ _XLSX_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 
 
-def _typed_cells(data: bytes, kind: str, sheet_index: int) -> dict[tuple[int, int], tuple[str, str]]:
+def _typed_cells(data: bytes, kind: str) -> dict[tuple[int, int], tuple[str, str]]:
     """(sheet row, column) → (kind, shown text) for the cells calamine reads as something else."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if kind == XLSX:
