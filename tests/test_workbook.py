@@ -48,8 +48,10 @@ def test_filled_template_reads_as_the_csv_libreoffice_saved(suffix):
     assert sheet.kind == suffix
     assert rows[0] == (1, list(HEADERS))
     assert [cells for _row, cells in rows] == csv_rows("template-utf8.csv", "utf-8")
-    assert [row for row, _cells in rows] == [1, 2, 3, 4]
+    assert [row for row, _cells in rows] == [1, 2, 3, 4, 5]
     assert rows[1][1][9] == "230"  # not 230.0
+    # The row its user typed: Text columns keep their leading zeros.
+    assert rows[4][1][:4] == ["00012345", "00471100", "Mennekes Müller", "0042"]
     assert rows[1][1][4:6] == ["TRUE", "FALSE"]  # boolean cells, ODS ones too
     assert sheet.errors == []
     assert sheet.warnings() == []
@@ -58,7 +60,35 @@ def test_filled_template_reads_as_the_csv_libreoffice_saved(suffix):
 def test_windows_1252_csv_of_libreoffice_is_text_for_the_csv_engine():
     data = (DATA / "template-cp1252.csv").read_bytes()
     assert workbook.detect(data) is None
+    assert "Müller".encode("cp1252") in data
     assert csv_rows("template-cp1252.csv", "cp1252") == csv_rows("template-utf8.csv", "utf-8")
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_a_csv_opened_and_saved_by_libreoffice_is_read_with_the_zeros_it_dropped_announced(suffix):
+    # LibreOffice took 00012345 for a number when it opened the CSV: the reader cannot bring the zeros
+    # back, but says so for each column it happened in.
+    sheet, rows = read_all(f"typed-in.{suffix}")
+    assert rows[4] == (
+        5,
+        ["12345", "471100", "Mennekes Müller", "42", "TRUE", "FALSE", "DOMESTIC_F", "Socket",
+         "Single-phase AC", "230", "16", "987654"],
+    )  # fmt: skip
+    assert rows[1][1][4:6] == ["TRUE", "FALSE"]  # ODS boolean cells, not 1/0
+    warnings = sheet.warnings()
+    assert [warning.column for warning in warnings] == [
+        "Station ID",
+        "Security code",
+        "Article number",
+        "Serial number",
+    ]
+    assert [warning.message.split("(cells ")[1].split(")")[0] for warning in warnings] == [
+        "A5",
+        "B5",
+        "D5",
+        "L5",
+    ]
+    assert sheet.errors == []
 
 
 @pytest.mark.parametrize("suffix", WORKBOOKS)
@@ -291,8 +321,8 @@ def test_libreoffice_remakes_the_ods_fixture(tmp_path):
         pytest.skip("LibreOffice (soffice) is not installed")
     from tests.data.libreoffice import make
 
+    make.write_sources(tmp_path)
     source = tmp_path / "template.xlsx"
-    source.write_bytes(xlsx.template_bytes(make.TAG))
     target = tmp_path / "remade.ods"
     make.convert(source, ".ods", target, profile=str(tmp_path / "profile"))
     _sheet, committed = read_all("template.ods")

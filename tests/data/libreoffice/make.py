@@ -40,8 +40,22 @@ FIXTURES = {
     "date-in-voltage": ("date-in-voltage", (".xlsx", ".ods")),
     "serial-20-digits": ("serial-20-digits", (".xlsx", ".ods")),
     "empty-first-sheet": ("empty-first-sheet", (".xlsx", ".ods")),
+    "typed-in": ("typed-in", (".xlsx", ".ods")),
     "stations": ("template", (".xls",)),
 }
+
+# A station typed into the template by its user: the Text columns keep the leading zeros.
+FILLED_ROW = [
+    "00012345", "00471100", "Mennekes Müller", "0042", True, False, "DOMESTIC_F", "Socket",
+    "Single-phase AC", 230, 16, "0000987654",
+]  # fmt: skip
+
+# The same rows as a semicolon CSV that a user opens in LibreOffice (which detects numbers and booleans,
+# so 00012345 becomes 12345) and saves as a workbook.
+TYPED_IN_EXTRA = (
+    "00012345;00471100;Mennekes Müller;0042;TRUE;FALSE;DOMESTIC_F;Socket;Single-phase AC;230;16;0000987654"
+)
+CSV_IN = "Text - txt - csv (StarCalc):59,34,76"
 
 
 def _setup_django() -> None:
@@ -60,13 +74,18 @@ def _rows(tag: str = TAG):
 
 def write_sources(folder: Path) -> None:
     """The source workbooks, as a user would have typed them (XlsxWriter, before LibreOffice)."""
+    import openpyxl
     import xlsxwriter
 
-    from stations.csv_format import HEADERS
+    from stations.csv_format import HEADERS, rows_to_csv
     from stations.xlsx import write_template
 
     with open(folder / "template.xlsx", "wb") as output:
         write_template(output, TAG)
+    filled = openpyxl.load_workbook(folder / "template.xlsx")
+    filled["Stations"].append(FILLED_ROW)
+    filled.save(folder / "template.xlsx")
+    (folder / "typed-in.csv").write_text(rows_to_csv(_rows()) + TYPED_IN_EXTRA + "\r\n", encoding="utf-8")
 
     def book(name, fill):
         workbook = xlsxwriter.Workbook(str(folder / f"{name}.xlsx"))
@@ -144,6 +163,7 @@ def convert(source: Path, suffix: str, target: Path, profile: str = "/tmp/lo-she
                 "--headless",
                 "--norestore",
                 f"-env:UserInstallation=file://{profile}",
+                *([f"--infilter={CSV_IN}"] if source.suffix == ".csv" else []),
                 "--convert-to",
                 FILTERS[suffix],
                 "--outdir",
@@ -172,7 +192,10 @@ def main() -> None:
         write_sources(sources)
         for name, (source, suffixes) in FIXTURES.items():
             for suffix in suffixes:
-                convert(sources / f"{source}.xlsx", suffix, HERE / f"{name}{suffix}")
+                origin = sources / f"{source}.xlsx"
+                if not origin.exists():
+                    origin = sources / f"{source}.csv"
+                convert(origin, suffix, HERE / f"{name}{suffix}")
                 print("wrote", f"{name}{suffix}")
     encrypt(HERE / "template.xlsx", HERE / "password-protected.xlsx")
     print("wrote password-protected.xlsx")
