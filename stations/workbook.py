@@ -34,6 +34,10 @@ LABELS = {XLSX: "Excel workbook (.xlsx)", ODS: "OpenDocument spreadsheet (.ods)"
 # anything is unpacked (a zip whose headers lie about the sizes is not covered by this check).
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 
+# calamine holds the rectangle from the first to the last filled cell in memory (about 32 bytes a cell):
+# 5,000 rows of 200 columns. A sheet past it is refused before calamine reads it.
+MAX_CELLS = 1_000_000
+
 # Spreadsheets keep 15 significant digits of a number: a longer one has already lost its tail.
 SIGNIFICANT_DIGITS = 15
 
@@ -124,6 +128,16 @@ def header_not_in_row_1(row: int, name: str) -> ValidationError:
         "header_not_in_row_1",
         row=row,
         sheet=name,
+    )
+
+
+def sheet_too_large(cell: str) -> ValidationError:
+    return _refusal(
+        "The first sheet reaches cell %(cell)s: it is too large to read (at most %(limit)s cells from "
+        "the first filled cell to the last). Delete the rows and columns after the stations.",
+        "sheet_too_large",
+        cell=cell,
+        limit=f"{MAX_CELLS:,}",
     )
 
 
@@ -301,8 +315,9 @@ class Sheet:
 
         Raises ``ValidationError`` (before the first row) for a workbook that cannot be read as stations.
         """
-        sheet = self._first_sheet()
+        # Scanned first: the scan refuses a sheet too large for calamine to hold.
         typed = _typed_cells(self.data, self.kind)
+        sheet = self._first_sheet()
         start_row, start_column = sheet.start or (0, 0)
         values = sheet.iter_rows()
         # The first rows are read ahead to tell a title line above the header from a wrong header.
@@ -477,34 +492,52 @@ def _column_index(letters: bytes) -> int:
     return index - 1
 
 
+class _Extent:
+    """The rectangle of filled cells, which calamine allocates densely: checked against ``MAX_CELLS``
+    as the XML is scanned, before calamine reads it (a value in XFD1048576, or an ODS row repeated a
+    million times, would otherwise cost gigabytes)."""
+
+    def __init__(self):
+        self.top = self.left = math.inf
+        self.bottom = self.right = 0
+
+    def add(self, top: int, left: int, bottom: int, right: int) -> None:
+        self.top, self.left = min(self.top, top), min(self.left, left)
+        self.bottom, self.right = max(self.bottom, bottom), max(self.right, right)
+        if (self.bottom - self.top + 1) * (self.right - self.left + 1) > MAX_CELLS:
+            raise sheet_too_large(cell_name(bottom, right - 1 if right else 0))
+
+
 def _xlsx_error_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     found = {}
-    if b't="e"' not in xml:
-        return found
+    extent = _Extent()
     for match in _XLSX_CELL.finditer(xml):
+        if match.group(2):
+            continue  # <c …/>: a formatted cell without a value, which calamine leaves out
         attributes = match.group(1)
-        if b't="e"' not in attributes:
-            continue
         reference = _CELL_REF.search(attributes)
         if reference is None:
             continue
-        shown = "an error"
-        if not match.group(2):
-            # The closing tag is the first "c>" after the cell's start (its children are <f>, <v>, <is>).
-            body = xml[match.end() : xml.find(b"c>", match.end())]
-            value = _XLSX_ERROR_VALUE.search(body)
-            if value:
-                shown = value.group(1).decode("utf-8", "replace")
-        found[(int(reference.group(2)), _column_index(reference.group(1)))] = ("formula_error", shown)
+        row, column = int(reference.group(2)), _column_index(reference.group(1))
+        extent.add(row, column, row, column + 1)
+        if b't="e"' not in attributes:
+            continue
+        # The closing tag is the first "c>" after the cell's start (its children are <f>, <v>, <is>).
+        body = xml[match.end() : xml.find(b"c>", match.end())]
+        value = _XLSX_ERROR_VALUE.search(body)
+        shown = value.group(1).decode("utf-8", "replace") if value else "an error"
+        found[(row, column)] = ("formula_error", shown)
     return found
 
 
 def _ods_typed_cells(content) -> dict[tuple[int, int], tuple[str, str]]:
     """Walks the first table of content.xml, counting repeated rows and cells, for the typed cells."""
     found: dict[tuple[int, int], tuple[str, str]] = {}
+    extent = _Extent()
     row = 0
     column = 0
     depth = 0
+    filled: tuple[int, int] | None = None  # the filled columns of the current row
     last_row = max_rows() + _HEADER_SEARCH_ROWS + 2
     for event, element in ElementTree.iterparse(content, events=("start", "end")):
         tag = element.tag
@@ -516,13 +549,20 @@ def _ods_typed_cells(content) -> dict[tuple[int, int], tuple[str, str]]:
         if depth == 0:
             continue
         if tag == f"{_TABLE}table-row" and event == "end":
-            row += int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+            repeated = int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+            if filled is not None:
+                extent.add(row + 1, filled[0], row + repeated, filled[1])
+            row += repeated
             column = 0
+            filled = None
             element.clear()
             if row > last_row:
                 break
         elif tag in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell") and event == "end":
             repeated = int(element.get(f"{_TABLE}number-columns-repeated", "1"))
+            if element.get(f"{_OFFICE}value-type") or len(element):
+                filled = (min(filled[0], column) if filled else column, column + repeated)
+                extent.add(row + 1, column, row + 1, column + repeated)
             kind = _ods_cell_kind(element)
             if kind is not None:
                 for offset in range(min(repeated, 1024)):

@@ -329,3 +329,53 @@ def test_libreoffice_remakes_the_ods_fixture(tmp_path):
     remade = workbook.read(target.read_bytes())
     assert remade.kind == workbook.ODS
     assert list(remade.rows()) == committed
+
+
+def _rewritten(name: str, member: str, change) -> bytes:
+    """The LibreOffice fixture ``name`` with one zip member changed by ``change`` (text → text)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(DATA / name) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == member:
+                data = change(data.decode()).encode()
+            out.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_a_value_in_the_last_cell_of_an_xlsx_is_refused_before_calamine_fills_the_rectangle():
+    data = _rewritten(
+        "template.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
+        ),
+    )
+    error = refusal(data)
+    assert error.code == "sheet_too_large"
+    assert "XFD1048576" in workbook.message(error)
+
+
+def test_an_ods_row_repeated_a_million_times_is_refused_before_calamine_expands_it():
+    def repeat_second_row(xml: str) -> str:
+        second = xml.index("<table:table-row", xml.index("</table:table-row>"))
+        return (
+            xml[:second]
+            + '<table:table-row table:number-rows-repeated="1000000" '
+            + xml[second + len("<table:table-row ") :]
+        )
+
+    data = _rewritten("template.ods", "content.xml", repeat_second_row)
+    assert len(data) < 100_000
+    error = refusal(data)
+    assert error.code == "sheet_too_large"
+    assert "L1000001" in workbook.message(error)
+
+
+def test_a_macro_project_without_a_workbook_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\0" * 10)
+    error = refusal(buffer.getvalue())
+    assert error.code == "not_a_workbook"
+    assert "macro project" in workbook.message(error)
