@@ -460,6 +460,7 @@ _CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.
 _XLSX_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
 _XLSX_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_XLSX_FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*?(?<!/)>')
 
 
 def _typed_cells(data: bytes, kind: str) -> dict[tuple[int, int], tuple[str, str]]:
@@ -509,24 +510,26 @@ class _Extent:
 
 
 def _xlsx_error_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
+    # Every cell with content (not <c …/>, a formatted cell without a value, which calamine leaves out).
+    references = _XLSX_FILLED_CELL.findall(xml)
+    if references:
+        rows = [int(row) for _letters, row in references]
+        columns = [_column_index(letters) for letters in {letters for letters, _row in references}]
+        extent = _Extent()
+        extent.add(min(rows), min(columns), max(rows), max(columns) + 1)
     found = {}
-    extent = _Extent()
+    if b't="e"' not in xml:
+        return found
     for match in _XLSX_CELL.finditer(xml):
-        if match.group(2):
-            continue  # <c …/>: a formatted cell without a value, which calamine leaves out
         attributes = match.group(1)
         reference = _CELL_REF.search(attributes)
-        if reference is None:
-            continue
-        row, column = int(reference.group(2)), _column_index(reference.group(1))
-        extent.add(row, column, row, column + 1)
-        if b't="e"' not in attributes:
+        if match.group(2) or b't="e"' not in attributes or reference is None:
             continue
         # The closing tag is the first "c>" after the cell's start (its children are <f>, <v>, <is>).
         body = xml[match.end() : xml.find(b"c>", match.end())]
         value = _XLSX_ERROR_VALUE.search(body)
         shown = value.group(1).decode("utf-8", "replace") if value else "an error"
-        found[(row, column)] = ("formula_error", shown)
+        found[(int(reference.group(2)), _column_index(reference.group(1)))] = ("formula_error", shown)
     return found
 
 
