@@ -539,19 +539,14 @@ def _ods_typed_cells(content) -> dict[tuple[int, int], tuple[str, str]]:
     extent = _Extent()
     row = 0
     column = 0
-    depth = 0
     filled: tuple[int, int] | None = None  # the filled columns of the current row
     last_row = max_rows() + _HEADER_SEARCH_ROWS + 2
-    for event, element in ElementTree.iterparse(content, events=("start", "end")):
+    # Only end events: the rows and cells of the first table all end before it does.
+    for _event, element in ElementTree.iterparse(content, events=("end",)):
         tag = element.tag
         if tag == f"{_TABLE}table":
-            if event == "end":
-                break
-            depth += 1
-            continue
-        if depth == 0:
-            continue
-        if tag == f"{_TABLE}table-row" and event == "end":
+            break
+        if tag == f"{_TABLE}table-row":
             repeated = int(element.get(f"{_TABLE}number-rows-repeated", "1"))
             if filled is not None:
                 extent.add(row + 1, filled[0], row + repeated, filled[1])
@@ -561,11 +556,10 @@ def _ods_typed_cells(content) -> dict[tuple[int, int], tuple[str, str]]:
             element.clear()
             if row > last_row:
                 break
-        elif tag in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell") and event == "end":
+        elif tag in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
             repeated = int(element.get(f"{_TABLE}number-columns-repeated", "1"))
             if element.get(f"{_OFFICE}value-type") or len(element):
                 filled = (min(filled[0], column) if filled else column, column + repeated)
-                extent.add(row + 1, column, row + 1, column + repeated)
             kind = _ods_cell_kind(element)
             if kind is not None:
                 for offset in range(min(repeated, 1024)):
