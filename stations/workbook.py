@@ -301,13 +301,13 @@ class Sheet:
     of every cell with an error, so the engine does not report those cells a second time.
     """
 
-    data: bytes
+    data: bytes = field(repr=False)
     kind: str
-    name: str = ""
-    errors: list[CellProblem] = field(default_factory=list)
-    bad_cells: set[tuple[int, int]] = field(default_factory=set)
-    _numbers_in_text: dict[int, list[str]] = field(default_factory=dict)
-    _headers: dict[int, str] = field(default_factory=dict)
+    name: str = field(default="", init=False)
+    errors: list[CellProblem] = field(default_factory=list, init=False)
+    bad_cells: set[tuple[int, int]] = field(default_factory=set, init=False, repr=False)
+    _numbers_in_text: dict[int, list[str]] = field(default_factory=dict, init=False, repr=False)
+    _headers: dict[int, str] = field(default_factory=dict, init=False, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """The header (row 1), then the non-blank data rows: (sheet row, cell texts), at most
