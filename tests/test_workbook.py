@@ -431,3 +431,18 @@ def test_an_export_reads_back_with_the_values_stored(tenant):
     assert station.station["security_code"] == "00471100"
     assert station.station["serial_number"] == "12345678901234567890"
     assert [spec["standard"] for spec in station.specs] == ["IEC_62196_T2", "CHADEMO"]
+
+
+def test_a_workbook_without_a_sheet_is_refused_as_such():
+    import re
+
+    xlsx_data = _rewritten(
+        "template.xlsx", "xl/workbook.xml", lambda xml: re.sub(r"<sheets>.*</sheets>", "<sheets/>", xml)
+    )
+    assert refusal(xlsx_data).code == "no_sheet"
+    ods_data = _rewritten(
+        "template.ods",
+        "content.xml",
+        lambda xml: re.sub(r"<table:table .*</table:table>", "", xml, flags=re.DOTALL),
+    )
+    assert refusal(ods_data).code == "no_sheet"
