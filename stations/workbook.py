@@ -1,0 +1,617 @@
+"""Workbooks in: recognising an uploaded file by its content, and reading the first sheet as rows of text.
+
+The CSV engine takes rows as (spreadsheet row, list of cell texts); ``Sheet.rows`` yields exactly that
+from an ``.xlsx`` or ``.ods`` file, so every rule stays in the engine. What only a workbook can get wrong
+(a number cell in a text column, a date, a formula error, a merged header) is decided here, per cell,
+as ``ValidationError`` objects with a code, which the engine attaches to its rows.
+
+Values are read with python-calamine (Rust's calamine): ``benchmarks/bench_workbook.py`` measures it
+against openpyxl's read-only mode. calamine hides three cell types (it returns formula errors as ``""``,
+ODS booleans as ``1.0``/``0.0`` and ODS durations as ``PT36H00M00S``), so a narrow scan of the sheet's
+XML finds those cells by their type attribute.
+"""
+
+import io
+import math
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from itertools import chain, islice
+from xml.etree import ElementTree
+
+import olefile
+import python_calamine
+from django.core.exceptions import ValidationError
+
+from .csv_format import COLUMN_BY_HEADER, HEADERS
+from .results import RowError
+
+XLSX, ODS = "xlsx", "ods"
+LABELS = {XLSX: "Excel workbook (.xlsx)", ODS: "OpenDocument spreadsheet (.ods)"}
+
+# A workbook is a zip: a few kilobytes can unpack to gigabytes. The declared sizes are checked before
+# anything is unpacked (a zip whose headers lie about the sizes is not covered by this check).
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+
+# calamine holds the rectangle from the first to the last filled cell in memory (about 32 bytes a cell):
+# 5,000 rows of 200 columns. A sheet past it is refused before calamine reads it.
+MAX_CELLS = 1_000_000
+
+# Spreadsheets keep 15 significant digits of a number: a longer one has already lost its tail.
+SIGNIFICANT_DIGITS = 15
+
+# The columns whose values are identifiers: a spreadsheet that took them for numbers drops leading zeros.
+TEXT_FIELDS = ("station_id", "security_code", "article_number", "serial_number")
+TEXT_HEADERS = tuple(header for header, column in COLUMN_BY_HEADER.items() if column.field in TEXT_FIELDS)
+
+# A header found this far down is reported as "not in row 1" rather than as a wrong header.
+_HEADER_SEARCH_ROWS = 20
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def max_rows() -> int:
+    """The engine's row limit, read where it is defined (imported late: the engine imports this module)."""
+    from .csv_import import max_rows as engine_max_rows
+
+    return engine_max_rows()
+
+
+_SAVE_AS = "Save it as .xlsx, .ods or CSV (semicolon-separated) and upload that file."
+
+
+# -- Errors -------------------------------------------------------------------------------------------
+# File-level refusals: raised as ValidationError (code, params) before any row is read.
+
+
+def _refusal(message: str, code: str, **params) -> ValidationError:
+    return ValidationError(message, code=code, params=params)
+
+
+def xls_format() -> ValidationError:
+    return _refusal(
+        "This is an Excel 97–2003 workbook (.xls), which is not read. Open it in Excel or LibreOffice "
+        "and save it as .xlsx (Excel Workbook), then upload that file.",
+        "xls_format",
+    )
+
+
+def password_protected() -> ValidationError:
+    return _refusal(
+        "This workbook is protected with a password (encrypted), so it cannot be read. Open it, remove "
+        "the password (in Excel: File › Info › Protect Workbook › Encrypt with Password, empty the "
+        "field; in LibreOffice: File › Save As without “Save with password”) and upload it again.",
+        "password_protected",
+    )
+
+
+def not_a_workbook(kind: str) -> ValidationError:
+    return _refusal("This file is %(kind)s, not a spreadsheet. " + _SAVE_AS, "not_a_workbook", kind=kind)
+
+
+def too_large_unpacked(size: int) -> ValidationError:
+    return _refusal(
+        "This workbook unpacks to %(size)s; at most %(limit)s is read. Remove what is not station data "
+        "(other sheets, images) or save the stations as CSV.",
+        "workbook_too_large",
+        size=_megabytes(size),
+        limit=_megabytes(MAX_UNPACKED_BYTES),
+    )
+
+
+def unreadable(detail: str) -> ValidationError:
+    return _refusal(
+        "This workbook cannot be read (%(detail)s). " + _SAVE_AS, "unreadable_workbook", detail=detail
+    )
+
+
+def no_sheet() -> ValidationError:
+    return _refusal("This workbook has no sheet.", "no_sheet")
+
+
+def empty_sheet(name: str) -> ValidationError:
+    return _refusal(
+        "The first sheet (“%(sheet)s”) is empty. The stations must be on the first sheet, with the "
+        "header in row 1.",
+        "empty_sheet",
+        sheet=name,
+    )
+
+
+def header_not_in_row_1(row: int, name: str) -> ValidationError:
+    return _refusal(
+        "The header of the first sheet (“%(sheet)s”) is in row %(row)s; it must be in row 1. Delete the "
+        "rows above it.",
+        "header_not_in_row_1",
+        row=row,
+        sheet=name,
+    )
+
+
+def sheet_too_large(cell: str) -> ValidationError:
+    return _refusal(
+        "The first sheet reaches cell %(cell)s: it is too large to read (at most %(limit)s cells from "
+        "the first filled cell to the last). Delete the rows and columns after the stations.",
+        "sheet_too_large",
+        cell=cell,
+        limit=f"{MAX_CELLS:,}",
+    )
+
+
+def merged_header(cells: str) -> ValidationError:
+    return _refusal(
+        "Header cells %(cells)s are merged; every column needs its own header cell. Unmerge them.",
+        "merged_header",
+        cells=cells,
+    )
+
+
+# Cell-level errors: collected as ``CellProblem`` while the rows are read.
+
+
+def cell_error(kind: str, cell: str, value: str) -> ValidationError:
+    if kind == "formula_error":
+        return ValidationError(
+            "Cell %(cell)s holds the formula error %(value)s, not a value. Fix the formula or type the "
+            "value.",
+            code="formula_error",
+            params={"cell": cell, "value": value},
+        )
+    if kind == "too_many_digits":
+        return ValidationError(
+            "Cell %(cell)s holds the number %(value)s, which has more than 15 digits: the spreadsheet "
+            "kept only the first 15. Format the column as Text and type the value again.",
+            code="too_many_digits",
+            params={"cell": cell, "value": value},
+        )
+    what = {
+        "date": "a date",
+        "time": "a time of day",
+        "duration": "a duration",
+        "time_or_duration": "a time or a duration",
+    }[kind]
+    return ValidationError(
+        "Cell %(cell)s holds %(what)s (%(value)s), not a value this column takes: the spreadsheet "
+        "turned what was typed into %(what)s. Format the cell as Text and type the value again.",
+        code=f"cell_{kind}",
+        params={"cell": cell, "what": what, "value": value},
+    )
+
+
+def stored_as_number(header: str, cells: list[str]) -> ValidationError:
+    shown = ", ".join(cells[:5]) + (f" and {len(cells) - 5:,} more" if len(cells) > 5 else "")
+    return ValidationError(
+        "%(column)s values were stored as numbers in the workbook (cells %(cells)s): leading zeros may "
+        "be lost. Format the column as Text, or use the Excel template.",
+        code="stored_as_number",
+        params={"column": header, "cells": shown, "count": len(cells)},
+    )
+
+
+def message(error: ValidationError) -> str:
+    return error.message % error.params if error.params else error.message
+
+
+def file_error(error: ValidationError) -> RowError:
+    """A refusal as the engine's whole-file error."""
+    return RowError(None, "", error.code, message(error))
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A cell that a spreadsheet changed: its sheet row, column (0-based), header and A1 name."""
+
+    row: int
+    column: int
+    header: str
+    cell: str
+    error: ValidationError
+    value: str
+
+    def row_error(self) -> RowError:
+        return RowError(self.row, self.header, self.error.code, message(self.error), self.value)
+
+
+def cell_name(row: int, column: int) -> str:
+    """The A1 name of a cell: sheet row (1-based) and column index (0-based): (7, 9) → "J7"."""
+    letters = ""
+    column += 1
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return f"{letters}{row}"
+
+
+# -- Recognising the file -----------------------------------------------------------------------------
+
+
+def detect(data: bytes) -> str | None:
+    """``XLSX`` or ``ODS`` for a workbook to read, None for anything else (text for the CSV engine).
+
+    Raises ``ValidationError`` for a file that is a workbook or archive which cannot be read: an
+    ``.xls``, an encrypted workbook, another zip, or one that unpacks past ``MAX_UNPACKED_BYTES``.
+    """
+    if data.startswith(_OLE2):
+        return _detect_ole2(data)
+    if data.startswith(_ZIP):
+        return _detect_zip(data)
+    return None
+
+
+def _detect_ole2(data: bytes) -> None:
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except OSError as error:
+        raise unreadable(str(error)) from None
+    with ole:
+        # Excel and LibreOffice keep an encrypted .xlsx/.ods as an OLE2 file holding the zip, encrypted.
+        if ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage"):
+            raise password_protected()
+        if ole.exists("Workbook") or ole.exists("Book"):
+            raise xls_format()
+        if ole.exists("WordDocument"):
+            raise not_a_workbook("a Word 97–2003 document")
+    raise not_a_workbook("an Office 97–2003 file")
+
+
+def _detect_zip(data: bytes) -> str:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as error:
+        raise unreadable(f"a damaged zip archive: {error}") from None
+    with archive:
+        members = archive.infolist()
+        unpacked = sum(member.file_size for member in members)
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise too_large_unpacked(unpacked)
+        names = {member.filename for member in members}
+        if "xl/workbook.xml" in names:
+            return XLSX
+        if "xl/workbook.bin" in names:
+            raise _refusal(
+                "This is an Excel binary workbook (.xlsb), which is not read. Save it as .xlsx (Excel "
+                "Workbook) and upload that file.",
+                "xlsb_format",
+            )
+        if "mimetype" in names:
+            mimetype = archive.read("mimetype").strip()
+            if mimetype == _ODS_MIMETYPE:
+                return ODS
+            if mimetype.startswith(b"application/vnd.oasis.opendocument."):
+                raise not_a_workbook("an OpenDocument file of another kind (text, presentation…)")
+        if "word/document.xml" in names:
+            raise not_a_workbook("a Word document (.docx)")
+        if any(name.endswith("vbaProject.bin") for name in names):
+            raise not_a_workbook("a macro project without a workbook")
+    raise not_a_workbook("a zip archive")
+
+
+# -- Reading the first sheet --------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """The first sheet of a workbook, read as the CSV engine reads a file: ``rows()`` then the problems.
+
+    ``errors`` (``CellProblem``) and ``warnings()`` are complete once ``rows()`` is exhausted (or has
+    yielded more than ``max_rows()`` data rows, where it stops). ``bad_cells`` holds the (row, column)
+    of every cell with an error, so the engine does not report those cells a second time.
+    """
+
+    data: bytes = field(repr=False)
+    kind: str
+    name: str = field(default="", init=False)
+    errors: list[CellProblem] = field(default_factory=list, init=False)
+    bad_cells: set[tuple[int, int]] = field(default_factory=set, init=False, repr=False)
+    _numbers_in_text: dict[int, list[str]] = field(default_factory=dict, init=False, repr=False)
+    _headers: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """The header (row 1), then the non-blank data rows: (sheet row, cell texts), at most
+        ``max_rows() + 1`` of them, so the engine's row limit sees the file is too long.
+
+        Raises ``ValidationError`` (before the first row) for a workbook that cannot be read as stations.
+        """
+        # Scanned first: the scan refuses a sheet too large for calamine to hold.
+        typed = _typed_cells(self.data, self.kind)
+        sheet = self._first_sheet()
+        start_row, start_column = sheet.start or (0, 0)
+        values = sheet.iter_rows()
+        # The first rows are read ahead to tell a title line above the header from a wrong header.
+        ahead = [[""] * start_column + list(raw) for raw in islice(values, _HEADER_SEARCH_ROWS + 1)]
+        filled = [(start_row + offset + 1, raw) for offset, raw in enumerate(ahead) if not _blank_row(raw)]
+        if not filled:
+            raise empty_sheet(self.name)
+        header_row, header = filled[0]
+        self._check_header(header_row, header, filled, sheet)
+        self._headers = {index: str(value).strip() for index, value in enumerate(header)}
+        yield header_row, [_header_text(value) for value in header]
+        data_rows = 0
+        rest = ([""] * start_column + list(raw) for raw in values)
+        for offset, raw in enumerate(chain(ahead, rest)):
+            row = start_row + offset + 1
+            if row <= header_row:
+                continue
+            cells = [self._cell(row, column, value, typed) for column, value in enumerate(raw)]
+            if not any(cell.strip() for cell in cells):
+                continue
+            yield row, cells
+            data_rows += 1
+            if data_rows > max_rows():
+                return
+
+    def warnings(self) -> list[RowError]:
+        """One warning per text column that held number cells (as the engine's whole-file warnings)."""
+        return [
+            RowError(None, self._headers[column], error.code, message(error))
+            for column, cells in sorted(self._numbers_in_text.items())
+            for error in [stored_as_number(self._headers[column], cells)]
+        ]
+
+    def _first_sheet(self):
+        try:
+            workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.data))
+        except python_calamine.PasswordError:
+            raise password_protected() from None
+        except (python_calamine.CalamineError, ValueError, OSError) as error:
+            raise unreadable(str(error)) from None
+        if not workbook.sheet_names:
+            raise no_sheet()
+        self.name = workbook.sheet_names[0]
+        try:
+            return workbook.get_sheet_by_index(0)
+        except (python_calamine.CalamineError, ValueError) as error:
+            raise unreadable(str(error)) from None
+
+    def _check_header(self, row: int, header: list, filled: list[tuple[int, list]], sheet) -> None:
+        known = set(HEADERS)
+        if row != 1 or not any(str(value).strip() in known for value in header):
+            # A title line above the header: name the row where the header is.
+            for found_row, cells in filled:
+                if sum(str(value).strip() in known for value in cells) >= 2:
+                    raise header_not_in_row_1(found_row, self.name)
+            if row != 1:
+                raise header_not_in_row_1(row, self.name)
+            # Row 1 holds something else: the engine explains the header it expected.
+        merged = _merged_header_cells(self.data, self.kind, sheet, row)
+        if merged:
+            raise merged_header(merged)
+
+    def _cell(self, row: int, column: int, value, typed: dict[tuple[int, int], tuple[str, str]]) -> str:
+        special = typed.get((row, column))
+        if special is not None:
+            kind, shown = special
+            if kind == "boolean":
+                return shown
+            return self._problem(row, column, kind, shown)
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, datetime):
+            return self._problem(row, column, "date", value.isoformat(sep=" "))
+        if isinstance(value, date):
+            return self._problem(row, column, "date", value.isoformat())
+        if isinstance(value, time):
+            return self._problem(row, column, "time", value.isoformat())
+        if isinstance(value, timedelta):
+            return self._problem(row, column, "duration", str(value))
+        if isinstance(value, int | float):
+            text = _number_text(value)
+            if text is None:
+                return self._problem(row, column, "too_many_digits", f"{value:.15G}")
+            if self._headers.get(column) in TEXT_HEADERS:
+                self._numbers_in_text.setdefault(column, []).append(cell_name(row, column))
+            return text
+        return "" if value is None else str(value)
+
+    def _problem(self, row: int, column: int, kind: str, shown: str) -> str:
+        cell = cell_name(row, column)
+        header = self._headers.get(column, "")
+        self.errors.append(CellProblem(row, column, header, cell, cell_error(kind, cell, shown), shown))
+        self.bad_cells.add((row, column))
+        return shown
+
+
+def read(data: bytes) -> Sheet | None:
+    """The first sheet of ``data`` when it is a workbook, None when it is text for the CSV engine.
+
+    Raises ``ValidationError`` for a file to refuse (see ``detect``).
+    """
+    kind = detect(data)
+    return None if kind is None else Sheet(data, kind)
+
+
+def _blank_row(values: list) -> bool:
+    return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
+
+
+def _header_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _number_text(value: float) -> str | None:
+    """The number as a spreadsheet shows it in a General cell, or None when it has lost digits."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if float(value).is_integer():
+        digits = str(int(value))
+        return None if len(digits.lstrip("-")) > SIGNIFICANT_DIGITS else digits
+    return f"{value:.15g}"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".") + " MB"
+
+
+# -- What calamine does not tell: error cells, ODS booleans and durations, ODS merged cells -------------
+
+_OOXML_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_OOXML_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+
+_XLSX_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
+_XLSX_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_XLSX_FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*?(?<!/)>')
+
+
+def _typed_cells(data: bytes, kind: str) -> dict[tuple[int, int], tuple[str, str]]:
+    """(sheet row, column) → (kind, shown text) for the cells calamine reads as something else."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if kind == XLSX:
+            return _xlsx_error_cells(archive.read(_xlsx_first_sheet_path(archive)))
+        with archive.open("content.xml") as content:
+            return _ods_typed_cells(content)
+
+
+def _xlsx_first_sheet_path(archive: zipfile.ZipFile) -> str:
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    first = workbook.find(f"{_OOXML_MAIN}sheets/{_OOXML_MAIN}sheet")
+    if first is None:
+        raise no_sheet()
+    relation = first.get(f"{_OOXML_REL}id")
+    relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for item in relations.iter(f"{_PACKAGE_REL}Relationship"):
+        if item.get("Id") == relation:
+            target = item.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    raise unreadable("the first sheet is missing")
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - ord("A") + 1
+    return index - 1
+
+
+class _Extent:
+    """The rectangle of filled cells, which calamine allocates densely: checked against ``MAX_CELLS``
+    as the XML is scanned, before calamine reads it (a value in XFD1048576, or an ODS row repeated a
+    million times, would otherwise cost gigabytes)."""
+
+    def __init__(self):
+        self.top = self.left = math.inf
+        self.bottom = self.right = 0
+
+    def add(self, top: int, left: int, bottom: int, right: int) -> None:
+        self.top, self.left = min(self.top, top), min(self.left, left)
+        self.bottom, self.right = max(self.bottom, bottom), max(self.right, right)
+        if (self.bottom - self.top + 1) * (self.right - self.left + 1) > MAX_CELLS:
+            raise sheet_too_large(cell_name(bottom, right - 1 if right else 0))
+
+
+def _xlsx_error_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
+    # Every cell with content (not <c …/>, a formatted cell without a value, which calamine leaves out).
+    references = _XLSX_FILLED_CELL.findall(xml)
+    if references:
+        rows = [int(row) for _letters, row in references]
+        columns = [_column_index(letters) for letters in {letters for letters, _row in references}]
+        extent = _Extent()
+        extent.add(min(rows), min(columns), max(rows), max(columns) + 1)
+    found = {}
+    if b't="e"' not in xml:
+        return found
+    for match in _XLSX_CELL.finditer(xml):
+        attributes = match.group(1)
+        reference = _CELL_REF.search(attributes)
+        if match.group(2) or b't="e"' not in attributes or reference is None:
+            continue
+        # The closing tag is the first "c>" after the cell's start (its children are <f>, <v>, <is>).
+        body = xml[match.end() : xml.find(b"c>", match.end())]
+        value = _XLSX_ERROR_VALUE.search(body)
+        shown = value.group(1).decode("utf-8", "replace") if value else "an error"
+        found[(int(reference.group(2)), _column_index(reference.group(1)))] = ("formula_error", shown)
+    return found
+
+
+def _ods_typed_cells(content) -> dict[tuple[int, int], tuple[str, str]]:
+    """Walks the first table of content.xml, counting repeated rows and cells, for the typed cells."""
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    extent = _Extent()
+    row = 0
+    column = 0
+    filled: tuple[int, int] | None = None  # the filled columns of the current row
+    last_row = max_rows() + _HEADER_SEARCH_ROWS + 2
+    # Only end events: the rows and cells of the first table all end before it does.
+    for _event, element in ElementTree.iterparse(content, events=("end",)):
+        tag = element.tag
+        if tag == f"{_TABLE}table":
+            break
+        if tag == f"{_TABLE}table-row":
+            repeated = int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+            if filled is not None:
+                extent.add(row + 1, filled[0], row + repeated, filled[1])
+            row += repeated
+            column = 0
+            filled = None
+            element.clear()
+            if row > last_row:
+                break
+        elif tag in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
+            repeated = int(element.get(f"{_TABLE}number-columns-repeated", "1"))
+            if element.get(f"{_OFFICE}value-type") or len(element):
+                filled = (min(filled[0], column) if filled else column, column + repeated)
+            kind = _ods_cell_kind(element)
+            if kind is not None:
+                for offset in range(min(repeated, 1024)):
+                    found[(row + 1, column + offset)] = kind
+            column += repeated
+    return found
+
+
+def _ods_cell_kind(element) -> tuple[str, str] | None:
+    value_type = element.get(f"{_OFFICE}value-type")
+    if element.get(f"{_CALCEXT}value-type") == "error":
+        shown = "".join(element.itertext()).strip() or "an error"
+        return "formula_error", shown
+    if value_type == "boolean":
+        return "boolean", "TRUE" if element.get(f"{_OFFICE}boolean-value") == "true" else "FALSE"
+    if value_type == "time":
+        shown = "".join(element.itertext()).strip() or element.get(f"{_OFFICE}time-value", "")
+        return "time_or_duration", shown
+    formula = element.get(f"{_TABLE}formula", "")
+    if value_type == "float" and formula in ("of:=TRUE()", "of:=FALSE()"):
+        return "boolean", formula[4:-2]
+    return None
+
+
+def _merged_header_cells(data: bytes, kind: str, sheet, row: int) -> str:
+    """The A1 range of the first merged cell range touching header ``row``, or ""."""
+    if kind == XLSX:
+        for (top, left), (bottom, right) in sheet.merged_cell_ranges or ():
+            if top + 1 <= row <= bottom + 1:
+                return f"{cell_name(top + 1, left)}:{cell_name(bottom + 1, right)}"
+        return ""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as content:
+        current = 0
+        column = 0
+        for event, element in ElementTree.iterparse(content, events=("end",)):
+            tag = element.tag
+            if tag == f"{_TABLE}table-cell":
+                span = int(element.get(f"{_TABLE}number-columns-spanned", "1"))
+                down = int(element.get(f"{_TABLE}number-rows-spanned", "1"))
+                if current + 1 == row and (span > 1 or down > 1):
+                    first = cell_name(row, column)
+                    return f"{first}:{cell_name(row + down - 1, column + span - 1)}"
+                column += int(element.get(f"{_TABLE}number-columns-repeated", "1"))
+            elif tag == f"{_TABLE}covered-table-cell":
+                column += int(element.get(f"{_TABLE}number-columns-repeated", "1"))
+            elif tag == f"{_TABLE}table-row":
+                current += int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+                column = 0
+                element.clear()
+                if current >= row:
+                    return ""
+            elif tag == f"{_TABLE}table" and event == "end":
+                return ""
+    return ""

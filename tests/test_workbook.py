@@ -1,0 +1,448 @@
+"""The workbook reader and writers, on files LibreOffice wrote (tests/data/libreoffice, see make.py)."""
+
+import io
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+import python_calamine
+from django.core.exceptions import ValidationError
+
+from stations import workbook, xlsx
+from stations.csv_format import HEADERS, station_row
+
+DATA = Path(__file__).parent / "data" / "libreoffice"
+WORKBOOKS = ("xlsx", "ods")
+
+
+def read_all(name: str):
+    sheet = workbook.read((DATA / name).read_bytes())
+    assert sheet is not None
+    return sheet, list(sheet.rows())
+
+
+def read_everything(data: bytes) -> None:
+    sheet = workbook.read(data)
+    if sheet is not None:
+        list(sheet.rows())
+
+
+def refusal(data: bytes) -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        read_everything(data)
+    return caught.value
+
+
+def csv_rows(name: str, encoding: str):
+    text = (DATA / name).read_bytes().decode(encoding)
+    return [line.split(";") for line in text.splitlines() if line]
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_filled_template_reads_as_the_csv_libreoffice_saved(suffix):
+    sheet, rows = read_all(f"template.{suffix}")
+    assert sheet.kind == suffix
+    assert rows[0] == (1, list(HEADERS))
+    assert [cells for _row, cells in rows] == csv_rows("template-utf8.csv", "utf-8")
+    assert [row for row, _cells in rows] == [1, 2, 3, 4, 5]
+    assert rows[1][1][9] == "230"  # not 230.0
+    # The row its user typed: Text columns keep their leading zeros.
+    assert rows[4][1][:4] == ["00012345", "00471100", "Mennekes Müller", "0042"]
+    assert rows[1][1][4:6] == ["TRUE", "FALSE"]  # boolean cells, ODS ones too
+    assert sheet.errors == []
+    assert sheet.warnings() == []
+
+
+def test_windows_1252_csv_of_libreoffice_is_text_for_the_csv_engine():
+    data = (DATA / "template-cp1252.csv").read_bytes()
+    assert workbook.detect(data) is None
+    assert "Müller".encode("cp1252") in data
+    assert csv_rows("template-cp1252.csv", "cp1252") == csv_rows("template-utf8.csv", "utf-8")
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_a_csv_opened_and_saved_by_libreoffice_is_read_with_the_zeros_it_dropped_announced(suffix):
+    # LibreOffice took 00012345 for a number when it opened the CSV: the reader cannot bring the zeros
+    # back, but says so for each column it happened in.
+    sheet, rows = read_all(f"typed-in.{suffix}")
+    assert rows[4] == (
+        5,
+        ["12345", "471100", "Mennekes Müller", "42", "TRUE", "FALSE", "DOMESTIC_F", "Socket",
+         "Single-phase AC", "230", "16", "987654"],
+    )  # fmt: skip
+    assert rows[1][1][4:6] == ["TRUE", "FALSE"]  # ODS boolean cells, not 1/0
+    warnings = sheet.warnings()
+    assert [warning.column for warning in warnings] == [
+        "Station ID",
+        "Security code",
+        "Article number",
+        "Serial number",
+    ]
+    assert [warning.message.split("(cells ")[1].split(")")[0] for warning in warnings] == [
+        "A5",
+        "B5",
+        "D5",
+        "L5",
+    ]
+    assert sheet.errors == []
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_number_cells_in_text_columns_read_as_digits_with_one_warning_per_column(suffix):
+    sheet, rows = read_all(f"numbers-in-text.{suffix}")
+    assert rows[1][1][:2] == ["12345", "471100"]
+    assert rows[2][1][11] == "987654"
+    warnings = {warning.column: warning for warning in sheet.warnings()}
+    assert set(warnings) == {"Station ID", "Security code", "Serial number"}
+    assert warnings["Station ID"].code == "stored_as_number"
+    assert "cells A2" in warnings["Station ID"].message
+    assert "leading zeros may be lost" in warnings["Serial number"].message
+    assert sheet.errors == []
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_a_20_digit_number_in_serial_number_is_an_error_naming_the_cell(suffix):
+    sheet, _rows = read_all(f"serial-20-digits.{suffix}")
+    [problem] = sheet.errors
+    assert (problem.row, problem.header, problem.cell) == (2, "Serial number", "L2")
+    assert problem.error.code == "too_many_digits"
+    error = problem.row_error()
+    assert error.value == "1.23456789012346E+19"
+    assert "Cell L2" in error.message
+    assert (2, 11) in sheet.bad_cells
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_a_date_in_voltage_is_an_error_that_says_it_is_a_date(suffix):
+    sheet, _rows = read_all(f"date-in-voltage.{suffix}")
+    [problem] = sheet.errors
+    assert (problem.cell, problem.header, problem.error.code) == ("J2", "Voltage", "cell_date")
+    assert "holds a date (2023-04-01)" in problem.row_error().message
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_formula_errors_are_errors_that_say_what_the_cell_holds(suffix):
+    sheet, _rows = read_all(f"formula-error.{suffix}")
+    found = {(problem.cell, problem.error.code, problem.value) for problem in sheet.errors}
+    assert found == {("J3", "formula_error", "#N/A"), ("K4", "formula_error", "#DIV/0!")}
+    assert "formula error #N/A" in sheet.errors[0].row_error().message
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "words"),
+    [
+        ("header-row-3", "header_not_in_row_1", "is in row 3"),
+        ("merged-header", "merged_header", "E1:F1 are merged"),
+        ("empty-first-sheet", "empty_sheet", "(“Stations”) is empty"),
+    ],
+)
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_sheet_refusals(name, code, words, suffix):
+    error = refusal((DATA / f"{name}.{suffix}").read_bytes())
+    assert error.code == code
+    assert words in workbook.message(error)
+    assert workbook.file_error(error).row is None
+
+
+def test_xls_is_refused_with_save_as_xlsx():
+    error = refusal((DATA / "stations.xls").read_bytes())
+    assert error.code == "xls_format"
+    assert "save it as .xlsx" in workbook.message(error)
+
+
+def test_password_protected_workbook_is_refused_as_such():
+    error = refusal((DATA / "password-protected.xlsx").read_bytes())
+    assert error.code == "password_protected"
+    assert "password" in workbook.message(error)
+
+
+def test_a_csv_renamed_xlsx_is_text_and_a_workbook_renamed_csv_is_a_workbook():
+    assert workbook.detect((DATA / "template-utf8.csv").read_bytes()) is None
+    assert workbook.detect((DATA / "template.ods").read_bytes()) == workbook.ODS
+
+
+def test_other_zips_are_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    assert refusal(buffer.getvalue()).code == "not_a_workbook"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+    assert "OpenDocument file of another kind" in workbook.message(refusal(buffer.getvalue()))
+
+
+def test_zip_bomb_is_refused_from_its_declared_sizes(tmp_path):
+    # 60 MB of zeros in one member: about 60 KB compressed, refused before a byte is unpacked.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            chunk = b"\0" * (1024 * 1024)
+            for _ in range(60):
+                member.write(chunk)
+    data = buffer.getvalue()
+    assert len(data) < 200_000
+    error = refusal(data)
+    assert error.code == "workbook_too_large"
+    assert "50 MB" in workbook.message(error)
+
+
+def test_the_row_limit_stops_reading(settings):
+    settings.STATION_IMPORT_MAX_ROWS = 3
+    station = SimpleNamespace(
+        station_id="A",
+        security_code="K7P2-93QX",
+        manufacturer="Alfen",
+        article_number="",
+        wifi_supported=True,
+        gsm_supported=False,
+        serial_number="",
+    )
+    spec = SimpleNamespace(
+        standard="IEC_62196_T2", format="SOCKET", power_type="AC_3_PHASE", voltage=230, amperage=16
+    )
+    output = io.BytesIO()
+    xlsx.write_rows((station_row(station, spec) for _ in range(50)), output)
+    rows = list(workbook.read(output.getvalue()).rows())
+    # Header plus one row over the limit, so the engine can say the file is too long.
+    assert [row for row, _cells in rows] == [1, 2, 3, 4, 5]
+
+
+def test_cell_name():
+    assert workbook.cell_name(7, 9) == "J7"
+    assert workbook.cell_name(1, 0) == "A1"
+    assert workbook.cell_name(12, 26) == "AA12"
+
+
+# -- The template ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def template(tmp_path):
+    path = tmp_path / "template.xlsx"
+    path.write_bytes(xlsx.template_bytes("ABCDEF"))
+    return path
+
+
+def test_template_reads_back_as_its_examples(template):
+    sheet = workbook.read(template.read_bytes())
+    rows = list(sheet.rows())
+    assert rows[0][1] == list(HEADERS)
+    ids = [cells[0] for _row, cells in rows[1:]]
+    assert ids == ["EXAMPLE-ABCDEF-0001", "EXAMPLE-ABCDEF-1001", "EXAMPLE-ABCDEF-1001"]
+    assert sheet.errors == []
+    assert sheet.warnings() == []
+
+
+def test_template_has_text_columns_validations_and_a_frozen_header(template):
+    book = openpyxl.load_workbook(template)
+    assert book.sheetnames == ["Stations", "Connector types"]
+    stations = book["Stations"]
+    assert stations.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in stations[1])
+    for letter in "ABDL":  # Station ID, Security code, Article number, Serial number
+        assert stations.column_dimensions[letter].number_format == "@"
+        assert stations[f"{letter}2"].data_type == "s"
+    assert stations.column_dimensions["C"].number_format == "General"
+    validations = {str(v.sqref).split(":")[0]: v for v in stations.data_validations.dataValidation}
+    assert validations["E2"].formula1 == '"TRUE,FALSE"'
+    assert validations["F2"].formula1 == '"TRUE,FALSE"'
+    assert validations["G2"].formula1 == "'Connector types'!$A$2:$A$41"
+    assert validations["H2"].formula1 == '"Cable,Socket"'
+    assert validations["I2"].type == "list"
+    assert (validations["J2"].type, validations["J2"].formula1, validations["J2"].formula2) == (
+        "whole",
+        "110",
+        "1000",
+    )
+    assert validations["J2"].prompt
+    assert validations["K2"].prompt
+    assert (validations["K2"].formula1, validations["K2"].formula2) == ("1", "500")
+    assert str(validations["J2"].sqref) == "J2:J5001"
+    codes = book["Connector types"]
+    assert codes["A2"].value == "CHADEMO"
+    assert codes["B2"].value == "CHAdeMO"
+    assert codes.max_row == 41
+
+
+# -- The export --------------------------------------------------------------------------------------
+
+
+def test_export_cells_are_typed_as_specified(tmp_path):
+    station = SimpleNamespace(
+        station_id="00012345",
+        security_code="00471100",
+        manufacturer="=HYPERLINK(1)",
+        article_number="",
+        wifi_supported=True,
+        gsm_supported=False,
+        serial_number="12345678901234567890",
+        connector_specs=SimpleNamespace(
+            all=lambda: [
+                SimpleNamespace(
+                    standard="IEC_62196_T2",
+                    format="SOCKET",
+                    power_type="AC_3_PHASE",
+                    voltage=400,
+                    amperage=32,
+                )
+            ]
+        ),
+    )
+    with xlsx.export_file([station]) as output:
+        data = output.read()
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    header, row = sheet.to_python()
+    assert header == list(HEADERS)
+    assert row[:3] == ["00012345", "00471100", "=HYPERLINK(1)"]
+    assert row[4:6] == [True, False]
+    assert row[9:11] == [400.0, 32.0]
+    assert row[11] == "12345678901234567890"
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cells = book["Stations"][2]
+    assert cells[2].data_type == "s"  # a text cell, never a formula
+    assert cells[0].number_format == "@"
+    back = list(workbook.read(data).rows())
+    assert back[1][1][:2] == ["00012345", "00471100"]
+
+
+# -- Re-making a fixture with LibreOffice ---------------------------------------------------------------
+
+
+def test_libreoffice_remakes_the_ods_fixture(tmp_path):
+    if shutil.which("soffice") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("soffice is missing in CI: .ci/run installs libreoffice-calc-nogui")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    from tests.data.libreoffice import make
+
+    make.write_sources(tmp_path)
+    source = tmp_path / "template.xlsx"
+    target = tmp_path / "remade.ods"
+    make.convert(source, ".ods", target, profile=str(tmp_path / "profile"))
+    _sheet, committed = read_all("template.ods")
+    remade = workbook.read(target.read_bytes())
+    assert remade.kind == workbook.ODS
+    assert list(remade.rows()) == committed
+
+
+def _rewritten(name: str, member: str, change) -> bytes:
+    """The LibreOffice fixture ``name`` with one zip member changed by ``change`` (text → text)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(DATA / name) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == member:
+                data = change(data.decode()).encode()
+            out.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_a_value_in_the_last_cell_of_an_xlsx_is_refused_before_calamine_fills_the_rectangle():
+    data = _rewritten(
+        "template.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
+        ),
+    )
+    error = refusal(data)
+    assert error.code == "sheet_too_large"
+    assert "XFD1048576" in workbook.message(error)
+
+
+def test_an_ods_row_repeated_a_million_times_is_refused_before_calamine_expands_it():
+    def repeat_second_row(xml: str) -> str:
+        second = xml.index("<table:table-row", xml.index("</table:table-row>"))
+        return (
+            xml[:second]
+            + '<table:table-row table:number-rows-repeated="1000000" '
+            + xml[second + len("<table:table-row ") :]
+        )
+
+    data = _rewritten("template.ods", "content.xml", repeat_second_row)
+    assert len(data) < 100_000
+    error = refusal(data)
+    assert error.code == "sheet_too_large"
+    assert "L1000001" in workbook.message(error)
+
+
+def test_a_macro_project_without_a_workbook_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\0" * 10)
+    error = refusal(buffer.getvalue())
+    assert error.code == "not_a_workbook"
+    assert "macro project" in workbook.message(error)
+
+
+# -- Through the CSV engine ----------------------------------------------------------------------------
+# Until the engine takes rows directly (the next round), the rows go through it as the semicolon CSV they
+# stand for: what matters here is that the cell texts are what the engine accepts.
+
+
+def plan_of_rows(rows, tenant):
+    from stations import csv_import
+    from stations.csv_format import rows_to_csv
+
+    header, *data = (cells for _row, cells in rows)
+    return csv_import.parse(rows_to_csv(data, header).encode(), tenant=tenant)
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_the_filled_template_checks_as_its_libreoffice_csv_does(suffix, tenant):
+    from stations import csv_import
+
+    _sheet, rows = read_all(f"template.{suffix}")
+    plan = plan_of_rows(rows, tenant)
+    expected = csv_import.parse((DATA / "template-cp1252.csv").read_bytes(), tenant=tenant)
+    assert plan.errors == []
+    assert [(s.station_id, s.station, s.specs) for s in plan.stations] == [
+        (s.station_id, s.station, s.specs) for s in expected.stations
+    ]
+    assert [s.station_id for s in plan.stations] == [
+        "EXAMPLE-LOTEST-0001",
+        "EXAMPLE-LOTEST-1001",
+        "00012345",
+    ]
+
+
+def test_an_export_reads_back_with_the_values_stored(tenant):
+    from stations.csv_export import stations_for_export
+    from stations.models import Station
+    from tests.factories import make_two_spec_station
+
+    make_two_spec_station(
+        tenant, station_id="00012345", security_code="00471100", serial_number="12345678901234567890"
+    )
+    with xlsx.export_file(stations_for_export(Station.objects.filter(tenant=tenant))) as output:
+        sheet = workbook.read(output.read())
+    rows = list(sheet.rows())
+    assert sheet.errors == []
+    assert sheet.warnings() == []
+    plan = plan_of_rows(rows, tenant)
+    [station] = plan.stations
+    assert station.action == "override"
+    assert station.station["security_code"] == "00471100"
+    assert station.station["serial_number"] == "12345678901234567890"
+    assert [spec["standard"] for spec in station.specs] == ["IEC_62196_T2", "CHADEMO"]
+
+
+def test_a_workbook_without_a_sheet_is_refused_as_such():
+    import re
+
+    xlsx_data = _rewritten(
+        "template.xlsx", "xl/workbook.xml", lambda xml: re.sub(r"<sheets>.*</sheets>", "<sheets/>", xml)
+    )
+    assert refusal(xlsx_data).code == "no_sheet"
+    ods_data = _rewritten(
+        "template.ods",
+        "content.xml",
+        lambda xml: re.sub(r"<table:table .*</table:table>", "", xml, flags=re.DOTALL),
+    )
+    assert refusal(ods_data).code == "no_sheet"
