@@ -267,3 +267,27 @@ def test_readme_gives_the_default_database_as_it_is(monkeypatch):
     assert "| `DATABASE_URL` | `db.sqlite3` in the project folder |" in readme
     loaded = load_settings(monkeypatch, **_DEV)
     assert loaded["DATABASES"]["default"]["NAME"] == str(ROOT / "db.sqlite3")
+
+
+def test_ci_runs_the_browser_tests_once_on_postgresql():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line for line in ci.splitlines() if "make --no-print-directory test" in line]
+    assert len(commands) == 2
+    sqlite, postgresql = commands
+    assert "DATABASE_URL" not in sqlite
+    assert "PYTEST_ARGS='-m \"not e2e\"'" in sqlite
+    assert 'DATABASE_URL="postgres://' in postgresql
+    assert "PYTEST_ARGS" not in postgresql
+
+
+def test_every_browser_test_is_marked_e2e():
+    # Collection only: with -m "not e2e" nothing under tests/e2e/ may be left to run on SQLite in CI.
+    options = ["--collect-only", "-q", "-p", "no:cacheprovider", "-m", "not e2e"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *options, "tests/e2e"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
+    assert re.search(r"\b\d+ deselected\b", result.stdout), result.stdout
