@@ -17,3 +17,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files from the finders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a flush by DELETE: see tests/postgresql/base.py.
+    DATABASES["default"]["ENGINE"] = "tests.postgresql"
+    # A test database is thrown away: commits need not wait for the disk (the browser tests commit on
+    # every request and flush after each test).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"

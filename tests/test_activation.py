@@ -17,7 +17,7 @@ from stations import services, throttling
 from stations.choices import StationStatus
 from stations.models import Station
 from stations.views.activation import connector_mapping
-from tests.factories import PASSWORD, make_station, spec_data
+from tests.factories import PASSWORD, make_station, spec_data, two_spec_data
 
 CODE = "K7P2-93QX"  # factories.station_data's security code
 WINDOW = 15 * 60
@@ -214,14 +214,14 @@ def test_throttled_attempts_are_not_counted(tenant, operator, sarah):
             "LOCATION": "django_cache",
             # Stands in for the default 300 s: the cache expires entries by the real clock, not the
             # service's, so a write falling back on the default timeout must lapse within the test.
-            "TIMEOUT": 1,
+            "TIMEOUT": 0.2,
         }
     }
 )
 def test_throttle_holds_for_the_whole_window_whatever_the_cache_default_timeout(tenant, operator, sarah):
     make_station(tenant, operator)
     fail(5, user=sarah)
-    time.sleep(1.2)  # past the cache's default timeout
+    time.sleep(0.3)  # past the cache's default timeout
 
     six_minutes_on = WINDOW_START + timedelta(minutes=6)
     assert error_code(lambda: activate(sarah, now=six_minutes_on)) == "too_many_attempts"
@@ -377,8 +377,7 @@ def test_mapping_with_one_specification_covers_every_connector(client, tenant, o
 @pytest.mark.django_db
 def test_mapping_with_three_specifications_maps_connector_n_to_n(client, tenant, operator, sarah):
     specs = [
-        spec_data(),
-        spec_data(standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125),
+        *two_spec_data(),
         spec_data(standard="IEC_62196_T2_COMBO", format="CABLE", power_type="DC", voltage=800, amperage=250),
     ]
     station = make_station(tenant, operator, specs=specs)

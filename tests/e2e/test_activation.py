@@ -20,8 +20,7 @@ def clear_cache():
 
 def test_owner_activates_station_and_sees_mapping(page, live_server, tenant, operator, login, screenshot):
     specs = [
-        factories.spec_data(),
-        factories.spec_data(standard="CHADEMO", format="CABLE", power_type="DC", voltage=500, amperage=125),
+        *factories.two_spec_data(),
         factories.spec_data(
             standard="IEC_62196_T2_COMBO", format="CABLE", power_type="DC", voltage=800, amperage=250
         ),

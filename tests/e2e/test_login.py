@@ -6,13 +6,13 @@ from tests import factories
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_operator_logs_in_and_sees_dashboard(page, live_server, tenant, operator, login, screenshot):
+def test_operator_logs_in_and_sees_dashboard(page, live_server, tenant, operator, login_by_form, screenshot):
     factories.make_station(tenant, operator)
     factories.make_station(factories.make_tenant("elsewhere"), station_id="OTHER1")
 
     page.goto(f"{live_server.url}/accounts/login/")
     screenshot("login")
-    login(operator)
+    login_by_form(operator)
 
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_test_id("count-inactive")).to_have_text("1")
