@@ -177,9 +177,8 @@ class Station(models.Model):
             models.Index(fields=["manufacturer"]),
             models.Index(fields=["serial_number"]),
             models.Index(fields=["article_number"]),
-            # The overview's default order (station_id, then -pk as the admin's tie-breaker), per tenant for
-            # an operator and across tenants for support staff: the first page without sorting the table.
-            models.Index(fields=["tenant", "station_id", "-id"], name="station_tenant_order_idx"),
+            # The overview's default order across tenants (support staff): station_id, then -pk, the admin's
+            # tie-breaker. An operator's page already walks (tenant, station_id) with an incremental sort.
             models.Index(fields=["station_id", "-id"], name="station_order_idx"),
             # The search's icontains is UPPER(col::text) LIKE UPPER('%term%') on PostgreSQL: trigram
             # indexes on the same expression find part of an ID (PostgreSQL only, see migration 0007).

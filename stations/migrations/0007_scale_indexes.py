@@ -1,5 +1,5 @@
-"""Indexes for 1,000,000 stations (issue 13): the overview's default order per tenant and across tenants,
-and trigram indexes for the search on PostgreSQL (pg_trgm, a trusted extension the database owner may
+"""Indexes for 1,000,000 stations (issue 13): the overview's default order across tenants, and trigram
+indexes for the search on PostgreSQL (pg_trgm, a trusted extension the database owner may
 create since PostgreSQL 13). SQLite gets the order indexes only: GIN and pg_trgm do not exist there."""
 
 import django.contrib.postgres.indexes
@@ -38,10 +38,6 @@ class Migration(migrations.Migration):
     operations = [
         # A no-op on other databases (CreateExtension checks the vendor itself).
         TrigramExtension(),
-        migrations.AddIndex(
-            model_name="station",
-            index=models.Index(fields=["tenant", "station_id", "-id"], name="station_tenant_order_idx"),
-        ),
         migrations.AddIndex(
             model_name="station",
             index=models.Index(fields=["station_id", "-id"], name="station_order_idx"),
