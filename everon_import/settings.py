@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # OpClass in index expressions (the trigram indexes of the station search) needs it registered.
+    "django.contrib.postgres",
     "formtools",
     "crispy_forms",
     "crispy_bootstrap5",
