@@ -3,17 +3,20 @@
 
 import csv
 import io
+import threading
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from benchmarks.csv_files import realistic_csv
+from stations import csv_import, services
 from stations.choices import ImportSource
 from stations.models import ConnectorSpec, ImportRecord, Station
 from stations.results import ErrorGroup, RowError, group_errors
@@ -482,3 +485,34 @@ def test_station_change_page_links_to_its_import(operator_client, tenant):
     station = Station.objects.get(station_id="LINKED")
     page = operator_client.get(f"/admin/stations/station/{station.pk}/change/").content.decode()
     assert f'href="{reverse("stations:import_detail", kwargs={"pk": record.pk})}"' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_import_the_kept_file_once(tenant, operator):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises whole write transactions, so nothing overlaps")
+    data = csv_bytes(*(row(Station_ID=f"TWICE-{n}") for n in range(200)))
+    plan = csv_import.parse(data, tenant=tenant)
+    record = services.stations_import(
+        tenant=tenant, user=operator, plan=plan, source=ImportSource.UPLOAD, file_name="a.csv", dry_run=True
+    ).record
+    services.import_record_keep_file(record=record, data=data)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def click():
+        try:
+            barrier.wait(timeout=10)
+            result = services.stations_import_kept(record=record, user=operator, parse=csv_import.parse)
+            outcomes.append("imported" if result.ok else "failed")
+        except services.KeptFileGone:
+            outcomes.append("gone")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["gone", "imported"]
+    assert Station.objects.filter(station_id__startswith="TWICE-").count() == 200
