@@ -556,7 +556,9 @@ class ImportRecordAdmin(SupportOnlyAdmin):
         )
 
     def get_queryset(self, request):
-        return selectors.import_records_visible_to(request.user).select_related("tenant", "user")
+        # The kept file (up to the upload limit) and the plan are not shown here: not read either.
+        records = selectors.import_records_visible_to(request.user).select_related("tenant", "user")
+        return records.defer("kept_file", "plan")
 
     def has_add_permission(self, request):
         return False
