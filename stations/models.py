@@ -72,6 +72,10 @@ class ImportRecord(models.Model):
     # specifications, action, stored Station ID]. The plan download reads it: the kept file expires, and
     # reading the file again later would answer for the database of then, not of the attempt.
     plan = models.JSONField(default=list, blank=True, editable=False)
+    # The passed check whose kept file this attempt imported (Import these stations), if any.
+    from_check = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="imports"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

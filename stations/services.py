@@ -580,7 +580,7 @@ def stations_import_kept(*, record: ImportRecord, user, parse) -> StationsImport
             raise KeptFileGone
         data = bytes(locked)
     plan = parse(data, tenant=record.tenant)
-    return stations_import(
+    result = stations_import(
         tenant=record.tenant,
         user=user,
         plan=plan,
@@ -588,3 +588,7 @@ def stations_import_kept(*, record: ImportRecord, user, parse) -> StationsImport
         file_name=record.file_name,
         dry_run=False,
     )
+    with transaction.atomic():
+        ImportRecord.objects.filter(pk=result.record.pk).update(from_check=record)
+    result.record.from_check = record
+    return result

@@ -446,7 +446,16 @@ def test_detail_of_a_kept_check_offers_import_these_stations(operator_client, ot
     url = reverse("stations:import_detail", kwargs={"pk": record.pk})
     assert "Import these stations" in operator_client.get(url).content.decode()
     assert import_checked(operator_client, record).status_code == 200
-    assert "Import these stations" not in operator_client.get(url).content.decode()
+    page = operator_client.get(url).content.decode()
+    assert "Import these stations" not in page
+    imported = ImportRecord.objects.get(dry_run=False)
+    assert imported.from_check == record
+    assert (
+        f'<a href="{reverse("stations:import_detail", kwargs={"pk": imported.pk})}">see the import</a>'
+        in page
+    )
+    page = operator_client.get(reverse("stations:import_detail", kwargs={"pk": imported.pk})).content.decode()
+    assert f'<a href="{url}">the check</a>' in page
 
 
 def test_detail_escapes_the_file_name(operator_client, tenant):

@@ -106,6 +106,9 @@ class ImportDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             overview_url=f"{reverse('admin:stations_station_changelist')}?last_import__id__exact={record.pk}",
             label_layouts=LabelLayoutChoice.choices,
             can_import_kept=kept,
+            imports_of_check=list(
+                record.imports.order_by("-created_at").only("pk", "created_at", "succeeded")
+            ),
             kept_hours=settings.STATION_IMPORT_KEPT_FILE_RETENTION_HOURS,
             **kwargs,
         )
