@@ -97,6 +97,32 @@ class PowerTypeFilter(admin.SimpleListFilter):
         )
 
 
+class ImportFilter(admin.SimpleListFilter):
+    """The stations an import created or last overrode (the import page links here). Django's related
+    filter would list every tenant's records; this one offers the user's latest and looks the chosen one
+    up in their scope, so another tenant's import number shows nothing."""
+
+    title = "Import"
+    parameter_name = "last_import__id__exact"
+    CHOICES_SHOWN = 10
+
+    def lookups(self, request, model_admin):
+        records = selectors.import_records_listed_for(request.user).filter(dry_run=False, succeeded=True)
+        choices = list(records[: self.CHOICES_SHOWN])
+        chosen = self.value()
+        if chosen and chosen.isdigit() and all(str(r.pk) != chosen for r in choices):
+            choices += list(records.filter(pk=int(chosen)))
+        return [(str(record.pk), str(record)) for record in choices]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if not self.value().isdigit():
+            return queryset.none()
+        visible = selectors.import_records_visible_to(request.user).filter(pk=int(self.value()))
+        return queryset.filter(last_import__in=visible.values("pk"))
+
+
 class TenantFilter(admin.RelatedFieldListFilter):
     """Django's filter, titled as the column is (the field's verbose name is lower case)."""
 
@@ -220,7 +246,7 @@ class StationAdmin(admin.ModelAdmin):
         "owner",
         "imported_at",
     ]
-    list_filter = ["status", ConnectivityFilter, PowerTypeFilter, "manufacturer"]
+    list_filter = ["status", ConnectivityFilter, PowerTypeFilter, "manufacturer", ImportFilter]
     search_fields = ["station_id", "serial_number", "article_number"]
     search_help_text = "Search by Station ID, serial number or article number."
     list_select_related = ["tenant", "activated_by"]
@@ -335,7 +361,9 @@ class StationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Import")
     def import_text(self, station):
-        return station.last_import or self.get_empty_value_display()
+        if (record := station.last_import) is None:
+            return self.get_empty_value_display()
+        return format_html('<a href="{}">{}</a>', reverse("stations:import_detail", args=[record.pk]), record)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # Project addition: the read-only table of which specification each connector ID gets at activation.
@@ -528,7 +556,9 @@ class ImportRecordAdmin(SupportOnlyAdmin):
         )
 
     def get_queryset(self, request):
-        return selectors.import_records_visible_to(request.user).select_related("tenant", "user")
+        # The kept file (up to the upload limit) and the plan are not shown here: not read either.
+        records = selectors.import_records_visible_to(request.user).select_related("tenant", "user")
+        return records.defer("kept_file", "plan")
 
     def has_add_permission(self, request):
         return False

@@ -66,6 +66,17 @@ class ImportRecord(models.Model):
     error_count = models.PositiveIntegerField("errors", default=0)
     # The attempt's full error list (row, column, code, message, value), downloadable from the upload page.
     errors = models.JSONField(default=list, blank=True)
+    # A passed Check only keeps its file here (not on disk: any app server can finish the import) until it
+    # is imported or ``prune_imports`` deletes it after STATION_IMPORT_KEPT_FILE_RETENTION_HOURS.
+    kept_file = models.BinaryField(null=True, blank=True, editable=False)
+    # What the attempt did (or would do) per station, compact: [Station ID, first row, last row,
+    # specifications, action, stored Station ID]. The plan download reads it: the kept file expires, and
+    # reading the file again later would answer for the database of then, not of the attempt.
+    plan = models.JSONField(default=list, blank=True, editable=False)
+    # The passed check whose kept file this attempt imported (Import these stations), if any.
+    from_check = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="imports"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

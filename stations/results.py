@@ -108,3 +108,59 @@ class ImportPlan:
             "stations_overridden": self.stations_overridden,
             "connector_specs": self.connector_specs,
         }
+
+
+# Rows of a group written out before "… N rows in all": a row list stays one line on the page.
+ROW_RANGES_SHOWN = 12
+# Distinct values of a group shown; the error list download has every one.
+VALUES_SHOWN = 3
+
+
+@dataclass
+class ErrorGroup:
+    """Errors with the same column and message, on one or many rows, shown once (SPEC §7)."""
+
+    column: str
+    message: str
+    rows: list[int] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    value_count: int = 0
+
+    @property
+    def rows_text(self) -> str:
+        """``7``, ``2–151``, ``2, 5, 9–12``; a long list ends ``… (480 rows in all)``."""
+        ranges = []
+        for number in sorted(set(self.rows)):
+            if ranges and number == ranges[-1][1] + 1:
+                ranges[-1][1] = number
+            else:
+                ranges.append([number, number])
+        text = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in ranges[:ROW_RANGES_SHOWN])
+        if len(ranges) > ROW_RANGES_SHOWN:
+            text += f", … ({len(self.rows):,} rows in all)"
+        return text
+
+    @property
+    def more_values(self) -> int:
+        return self.value_count - len(self.values)
+
+
+def group_errors(errors) -> list[ErrorGroup]:
+    """Errors grouped by column and message, in the order of their first row; an error of the whole file
+    (no row) is a group of its own."""
+    groups: dict[tuple, ErrorGroup] = {}
+    seen_values: dict[tuple, set] = {}
+    for error in errors:
+        key = (error.column, error.message, error.row is None)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ErrorGroup(error.column, error.message)
+            seen_values[key] = set()
+        if error.row is not None:
+            group.rows.append(error.row)
+        if error.value not in seen_values[key]:
+            seen_values[key].add(error.value)
+            group.value_count += 1
+            if len(group.values) < VALUES_SHOWN:
+                group.values.append(error.value)
+    return list(groups.values())

@@ -60,3 +60,22 @@ def active_stations_visible_to(user) -> QuerySet[Station]:
         .select_related("activated_by")
         .order_by("-activated_at", "station_id")
     )
+
+
+def import_records_listed_for(user) -> QuerySet[ImportRecord]:
+    """The import records ``user`` may see, newest first, without the stored files, lists and plans."""
+    return (
+        import_records_visible_to(user)
+        .select_related("user", "tenant")
+        .defer("kept_file", "errors", "plan")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def kept_checks_of(user) -> QuerySet[ImportRecord]:
+    """The passed checks whose file ``user`` may import: only their own tenant's, whoever checked them."""
+    tenant = tenant_of(user)
+    if tenant is None:
+        return ImportRecord.objects.none()
+    checks = ImportRecord.objects.filter(tenant=tenant, dry_run=True, succeeded=True)
+    return checks.defer("kept_file", "errors", "plan")

@@ -233,6 +233,7 @@ def stations_import(
         "file_name": file_name[: ImportRecord._meta.get_field("file_name").max_length],
         "dry_run": dry_run,
         "row_count": plan.row_count,
+        "plan": plan_summary(plan),
     }
     if dry_run or not plan.ok:
         record = import_record_create(
@@ -379,18 +380,19 @@ class PruneTarget:
 
 
 def prune_targets() -> list[PruneTarget]:
-    """What ``prune_imports`` deletes, read from the settings at call time.
-
-    Kept upload files join as one more line, e.g.
-    ``PruneTarget("kept files", {"kept_file": None}, "created_at",
-    timedelta(hours=settings.STATION_IMPORT_KEPT_FILE_RETENTION_HOURS))``.
-    """
+    """What ``prune_imports`` deletes, read from the settings at call time."""
     return [
         PruneTarget(
             "error lists",
             {"errors": []},
             "created_at",
             timedelta(days=settings.STATION_IMPORT_ERROR_RETENTION_DAYS),
+        ),
+        PruneTarget(
+            "kept files",
+            {"kept_file": None},
+            "created_at",
+            timedelta(hours=settings.STATION_IMPORT_KEPT_FILE_RETENTION_HOURS),
         ),
     ]
 
@@ -526,3 +528,67 @@ def station_delete(*, station: Station) -> None:
                 params={"station_id": locked.station_id, "action": "deleted"},
             )
         locked.delete()
+
+
+# Check then import (SPEC §3) ------------------------------------------------------------------------------
+
+
+class KeptFileGone(Exception):
+    """The checked file is no longer kept: imported already, or deleted after its retention."""
+
+
+def kept_file_cutoff(now=None):
+    """Checks made before this moment no longer keep their file (what ``prune_imports`` deletes)."""
+    return (now or timezone.now()) - timedelta(hours=settings.STATION_IMPORT_KEPT_FILE_RETENTION_HOURS)
+
+
+def import_record_keep_file(*, record: ImportRecord, data: bytes) -> None:
+    """Keep the file of a passed Check only with its record, so that it can be imported in one click."""
+    with transaction.atomic():
+        ImportRecord.objects.filter(pk=record.pk).update(kept_file=data)
+    record.kept_file = data
+
+
+def plan_summary(plan: ImportPlan) -> list[list]:
+    """What an attempt did (or would do) per station, as ``ImportRecord.plan`` stores it."""
+    return [
+        [s.station_id, s.row_numbers[0], s.row_numbers[-1], len(s.specs), s.action, s.existing_station_id]
+        for s in plan.stations
+    ]
+
+
+def stations_import_kept(*, record: ImportRecord, user, parse) -> StationsImportResult:
+    """Import the file a passed Check only kept, read and checked afresh by ``parse(data, tenant=...)``
+    (the caller's engine: it sits above the services).
+
+    The file is taken from the record under a row lock and emptied in the same transaction, so two clicks
+    (on any app servers) import it once; the attempt leaves its own record, as an upload does. Raises
+    ``KeptFileGone`` when the file was imported already or is past its retention.
+    """
+    with transaction.atomic():
+        locked = (
+            ImportRecord.objects.select_for_update()
+            .filter(pk=record.pk, dry_run=True, succeeded=True, created_at__gte=kept_file_cutoff())
+            .exclude(kept_file=None)
+            .values_list("kept_file", flat=True)
+            .first()
+        )
+        # The conditional update is the claim on SQLite too, where the lock above is a no-op.
+        if locked is None or not ImportRecord.objects.filter(pk=record.pk).exclude(kept_file=None).update(
+            kept_file=None
+        ):
+            raise KeptFileGone
+        data = bytes(locked)
+    plan = parse(data, tenant=record.tenant)
+    result = stations_import(
+        tenant=record.tenant,
+        user=user,
+        plan=plan,
+        source=record.source,
+        file_name=record.file_name,
+        dry_run=False,
+    )
+    with transaction.atomic():
+        ImportRecord.objects.filter(pk=result.record.pk).update(from_check=record)
+    result.record.from_check = record
+    return result

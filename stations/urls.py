@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activation, labels, upload, wizard
+from .views import activation, imports, labels, upload, wizard
 
 app_name = "stations"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("activate/", activation.StationActivateView.as_view(), name="activate"),
     path("activate/<int:pk>/", activation.StationActivatedView.as_view(), name="activated"),
     path("imports/<int:pk>/labels.pdf", labels.import_labels, name="import_labels"),
+    path("imports/", imports.ImportListView.as_view(), name="imports"),
+    path("imports/<int:pk>/", imports.ImportDetailView.as_view(), name="import_detail"),
+    path("imports/<int:pk>/import/", upload.ImportCheckedView.as_view(), name="import_checked"),
+    path("imports/<int:pk>/plan.csv", imports.import_plan_csv, name="import_plan"),
 ]

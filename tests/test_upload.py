@@ -114,13 +114,16 @@ def test_bad_file_shows_errors_and_writes_nothing(operator_client, tenant):
     assert ImportRecord.objects.filter(source=ImportSource.UPLOAD, succeeded=False, error_count=1).exists()
 
 
-def test_shows_first_100_errors_and_the_total(operator_client):
+def test_150_identical_errors_show_as_one_line_with_their_rows(operator_client):
+    # Issue 12: identical message and column on many rows are grouped (they were 100 identical rows).
     rows = [row(Station_ID=f"S{n}", Voltage="1") for n in range(150)]
     response = upload(operator_client, csv_bytes(*rows))
-    assert len(response.context["errors_shown"]) == 100
-    assert response.context["errors_more"] == 50
+    groups = response.context["error_groups"]
+    assert [(g.column, g.rows_text, g.values) for g in groups] == [("Voltage", "2–151", ["1"])]
+    assert response.context["error_groups_more"] == 0
     page = response.content.decode()
-    assert "… and 50 more errors." in page
+    assert page.count("Enter whole volts from 110 to 1000.") == 1
+    assert "<td>2–151</td>" in page
     assert "Download all 150 errors (CSV)" in page
 
 

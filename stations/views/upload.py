@@ -3,8 +3,11 @@ and the service.
 
 Every attempt's full error list is stored on its ``ImportRecord``; the result page links to it by record
 (``stations:upload_errors``), which anyone who may see the record (``selectors.import_records_visible_to``)
-and may import can download.
+and may import can download. A passed Check only keeps its file on its record, and **Import these
+stations** (``stations:import_checked``) imports it from there, checked again.
 """
+
+import re
 
 from django import forms
 from django.conf import settings
@@ -14,17 +17,23 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .. import csv_export, csv_format, csv_import, rules, services
 from ..choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType
-from ..results import RowError
-from ..selectors import import_records_visible_to, tenant_of
+from ..results import CREATE, OVERRIDE, REFUSED, WINDOWS_1252, RowError, group_errors
+from ..selectors import import_records_visible_to, kept_checks_of, tenant_of
 from . import TenantRequiredMixin
 
 # Errors and warnings listed on the page; the download has them all.
 ERRORS_SHOWN = 100
+# Stations listed on a result page; the plan download has them all (a 5,000-row page stays small).
+STATIONS_SHOWN = 100
+# Accented letters and values quoted from a Windows-1252 file, for the user to check them.
+ACCENTED_SHOWN = 8
+_NON_ASCII_VALUE = re.compile(r'[^;\r\n"]*[^\x00-\x7f][^;\r\n"]*')
 
 
 class UploadForm(forms.Form):
@@ -121,13 +130,15 @@ class StationUploadView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequi
             # The file never arrived whole, so the form has no file: only the check box is read.
             form.is_valid()
             upload_name = guard.name
+            data = b""
             plan = csv_import.size_refusal(guard.exceeded_size)
         elif not form.is_valid():
             return self.show(request, form, status=400)
         else:
             upload = form.cleaned_data["file"]
             upload_name = upload.name
-            plan = csv_import.parse(upload.read(), tenant=tenant)
+            data = upload.read()
+            plan = csv_import.parse(data, tenant=tenant)
         dry_run = form.cleaned_data.get("check_only", False)
         result = services.stations_import(
             tenant=tenant,
@@ -137,19 +148,30 @@ class StationUploadView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequi
             file_name=upload_name,
             dry_run=dry_run,
         )
+        if dry_run and result.ok:
+            services.import_record_keep_file(record=result.record, data=data)
         return self.show(
             request,
             UploadForm(initial={"check_only": dry_run}),
             result=result,
             file_name=upload_name,
+            accented=accented_samples(data) if plan.encoding == WINDOWS_1252 else None,
             status=200 if result.ok else 422,
         )
 
     def show(self, request, form, status=200, **context):
+        context["kept_hours"] = settings.STATION_IMPORT_KEPT_FILE_RETENTION_HOURS
         result = context.get("result")
         if result is not None:
-            context["errors_shown"] = result.errors[:ERRORS_SHOWN]
-            context["errors_more"] = max(0, len(result.errors) - ERRORS_SHOWN)
+            groups = group_errors(result.errors)
+            context["error_groups"] = groups[:ERRORS_SHOWN]
+            context["error_groups_more"] = max(0, len(groups) - ERRORS_SHOWN)
+            context["file_errors"] = [e for e in result.errors if e.row is None][:ERRORS_SHOWN]
+            context["stations_shown"] = result.plan.stations[:STATIONS_SHOWN]
+            context["stations_more"] = max(0, len(result.plan.stations) - STATIONS_SHOWN)
+            context["action_counts"] = {
+                action: result.plan.count(action) for action in (CREATE, OVERRIDE, REFUSED)
+            }
             context["warnings_shown"] = result.warnings[:ERRORS_SHOWN]
             context["warnings_more"] = max(0, len(result.warnings) - ERRORS_SHOWN)
             # A refusal of the file as a whole (too large, not text, empty) reads better as a sentence.
@@ -192,8 +214,62 @@ def upload_errors(request, pk):
     response = HttpResponse(
         csv_import.errors_csv(errors).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="import-{record.pk}-errors.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, download_name(record, "errors.csv"))
     return response
+
+
+def download_name(record, suffix: str) -> str:
+    """``stations-errors.csv`` for an upload of ``stations.csv``; ``import-8-errors.csv`` without a name."""
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", record.file_name.replace("\\", "/").rsplit("/", 1)[-1])
+    # Django's header writer quotes what needs it; quotes and control characters have no place in a name.
+    stem = re.sub(r'[\x00-\x1f"]+', "", stem).strip() or f"import-{record.pk}"
+    return f"{stem}-{suffix}"
+
+
+def accented_samples(data: bytes) -> dict:
+    """The first distinct non-ASCII letters of a Windows-1252 file and values holding them, as read."""
+    text = data.decode("cp1252", errors="replace")
+    values, letters = [], []
+    for match in _NON_ASCII_VALUE.finditer(text):
+        value = match.group().strip()
+        new = [c for c in dict.fromkeys(value) if ord(c) > 127 and c not in letters]
+        if new and len(values) < ACCENTED_SHOWN:
+            values.append(value[:60])
+        letters += new[: ACCENTED_SHOWN - len(letters)]
+        if len(letters) >= ACCENTED_SHOWN or len(values) >= ACCENTED_SHOWN:
+            break
+    return {"letters": letters, "values": values}
+
+
+class ImportCheckedView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequiredMixin, View):
+    """**Import these stations**: the file a passed Check only kept, imported without choosing it again.
+
+    A POST (CSRF-checked) naming the check's record, which only its tenant can find (another tenant's is a
+    404); a file imported already or past its retention gets the upload page with a message saying so.
+    """
+
+    permission_required = "stations.add_station"
+
+    def post(self, request, pk):
+        check = get_object_or_404(kept_checks_of(request.user), pk=pk)
+        upload, read = StationUploadView(), {}
+
+        def parse(data, *, tenant):
+            read["data"] = data  # for the Windows-1252 note: the service takes the file from the record
+            return csv_import.parse(data, tenant=tenant)
+
+        try:
+            result = services.stations_import_kept(record=check, user=request.user, parse=parse)
+        except services.KeptFileGone:
+            return upload.show(request, UploadForm(), kept_gone=check, status=410)
+        return upload.show(
+            request,
+            UploadForm(),
+            result=result,
+            file_name=check.file_name,
+            accented=accented_samples(read["data"]) if result.plan.encoding == WINDOWS_1252 else None,
+            status=200 if result.ok else 422,
+        )
 
 
 @login_required

@@ -78,8 +78,13 @@ def test_operator_checks_a_file_without_importing(page, live_server, tenant, ope
     page.get_by_label("Check only").check()
     page.get_by_role("button", name="Upload").click()
     plan = page.get_by_test_id("plan-table")
-    expect(plan.get_by_role("row", name="NEW-1")).to_contain_text("Created")
-    expect(plan.get_by_role("row", name="OLD-1")).to_contain_text("Overridden")
+    # LIVE-1 is refused, so the file fails: the others are not "Created" yet (issue 12).
+    expect(plan.get_by_role("row", name="NEW-1")).to_contain_text(
+        "would be created once the errors are fixed"
+    )
+    expect(plan.get_by_role("row", name="OLD-1")).to_contain_text(
+        "would be overridden once the errors are fixed"
+    )
     expect(plan.get_by_role("row", name="LIVE-1")).to_contain_text("Refused")
     expect(plan.get_by_role("row", name="LIVE-1")).to_contain_text("only inactive stations can be overridden")
     screenshot("upload-check-only")

@@ -9,7 +9,8 @@ from stations import services
 class Command(BaseCommand):
     help = (
         "Delete the error lists stored on import records older than STATION_IMPORT_ERROR_RETENTION_DAYS "
-        "(the records themselves are kept). Run it daily."
+        "and the files kept by checks older than STATION_IMPORT_KEPT_FILE_RETENTION_HOURS (the records "
+        "themselves are kept). Run it at least daily."
     )
 
     def add_arguments(self, parser):
