@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stations', '0007_labelprint'),
+        ('stations', '0008_scale_indexes'),
     ]
 
     operations = [
