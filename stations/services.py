@@ -298,6 +298,7 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan: ImportPlan) -> None:
         owners += [(s.existing_pk, s) for s in overrides]
     if creates:
         try:
+            # Every column is named, the version too: 1, the model's default for a new station.
             inserted = insert_rows(
                 Station,
                 ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at", "version"],
