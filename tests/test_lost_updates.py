@@ -458,7 +458,10 @@ def test_race_admin_edit_against_activation(row_locks, tenant, operator, sarah):
             lost.append(station.station_id)
         edits_saved += saved(edit)
         assert station.manufacturer == ("Edited" if saved(edit) else "Alfen")
-    print(f"\nadmin edit vs activation: {len(lost)}/{RACES} activations undone, {edits_saved} edits saved")
+    print(
+        f"\nadmin edit vs activation: {len(lost)}/{RACES} activations undone, {edits_saved} edits saved,"
+        f" {len(failures)} errors"
+    )
     assert failures == []
     assert lost == [], f"{len(lost)} of {RACES} activations undone by the edit"
 
@@ -494,7 +497,8 @@ def test_race_admin_edit_against_deactivation(row_locks, tenant, operator, suppo
             lost.append(station.station_id)
         edits_saved += saved(edit)
     print(
-        f"\nadmin edit vs deactivation: {len(lost)}/{RACES} deactivations undone, {edits_saved} edits saved"
+        f"\nadmin edit vs deactivation: {len(lost)}/{RACES} deactivations undone, {edits_saved} edits saved,"
+        f" {len(failures)} errors"
     )
     assert failures == []
     assert lost == [], f"{len(lost)} of {RACES} deactivations undone by the edit"
@@ -530,7 +534,8 @@ def test_race_admin_edit_against_csv_override(row_locks, tenant, operator):
             mixed.append((station.station_id, station.manufacturer, specs))
         edits_saved += saved(edit)
     print(
-        f"\nadmin edit vs CSV override: {len(mixed)}/{RACES} stations mixed, {edits_saved} edits saved first"
+        f"\nadmin edit vs CSV override: {len(mixed)}/{RACES} stations mixed, {edits_saved} edits saved first,"
+        f" {len(failures)} errors"
     )
     assert failures == []
     assert mixed == [], f"{len(mixed)} of {RACES} stations half the file's, half the edit's"
@@ -562,7 +567,7 @@ def test_race_bulk_delete_against_activation(row_locks, tenant, operator, sarah)
         deleted_first += activation[0] == "error"
     print(
         f"\nbulk delete vs activation: {len(lost)}/{RACES} activated stations deleted,"
-        f" {deleted_first} deleted first"
+        f" {deleted_first} deleted first, {len(failures)} errors"
     )
     assert failures == []
     assert lost == [], f"{len(lost)} of {RACES} just-activated stations deleted"
@@ -589,9 +594,7 @@ def test_race_bulk_delete_against_csv_override(row_locks, tenant, operator):
             if [e.code for e in imported[1].errors] != ["station_changed"]:
                 failures.append(imported[1].errors)
             deleted_first += 1
-    print(
-        f"\nbulk delete vs CSV override: {len(failures)} failures in {RACES}, {deleted_first} deleted first"
-    )
+    print(f"\nbulk delete vs CSV override: {deleted_first}/{RACES} deleted first, {len(failures)} errors")
     assert failures == []
     # Every station is gone in the end, the file's specifications with it, whichever came first.
     assert not Station.objects.filter(station_id__startswith="RACE-O").exists()
