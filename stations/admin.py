@@ -13,8 +13,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as stock_delete_selected
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -231,6 +234,13 @@ STATION_FIELDS = ["station_id", "security_code", "manufacturer", "article_number
 ACTIVATION_FIELDS = ["status", "activated_at", "owner", "deactivated_at", "deactivated_by", "previous_owner"]
 # Operators see the import record as text; support staff get "import_link" instead (get_fieldsets).
 IMPORT_FIELDS = ["import_text", "created_at", "updated_at"]
+# The station's version the change page or the delete page was opened at, a hidden input of both forms
+# (templates/admin/stations/station/change_form.html and delete_confirmation.html).
+VERSION_INPUT = "version"
+CHANGED_MEANWHILE_MESSAGE = (
+    "This station was changed by someone else since you opened it, so it was not {done}. "
+    "This is its current state: {again} if that is still what you want."
+)
 
 
 @admin.register(Station)
@@ -268,6 +278,63 @@ class StationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return annotate_spec_summary(selectors.stations_visible_to(request.user))
+
+    # Project addition (SPEC §4 "No lost updates"). Django's change and delete views read the station and
+    # write it in one transaction, but without a lock and with no idea what the page showed. These two
+    # views are the smallest hook that is early enough: the row is locked and the page's version compared
+    # before Django reads the station, builds the form and the inline and validates them, so that a
+    # refused post writes nothing (station or specifications) and its input is not shown as if current.
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST" or object_id is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic():
+            message = CHANGED_MEANWHILE_MESSAGE.format(done="saved", again="make your changes again")
+            if (refused := self._refuse_if_changed(request, object_id, message)) is not None:
+                return refused
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        with transaction.atomic():
+            message = CHANGED_MEANWHILE_MESSAGE.format(done="deleted", again="delete it again")
+            if (refused := self._refuse_if_changed(request, object_id, message)) is not None:
+                return refused
+            return super().delete_view(request, object_id, extra_context)
+
+    def _refuse_if_changed(self, request, object_id, message):
+        """Lock the station's row until the transaction ends; if the page was opened at another version
+        than the row has now, the answer that refuses the post: its current state, with ``message``.
+
+        None lets the post go on, also when there is no such station for this user (Django's view then
+        answers as for any missing station).
+        """
+        try:
+            pk = self.opts.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return None
+        current = (
+            selectors.stations_visible_to(request.user)
+            .select_for_update()
+            .filter(pk=pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        # A post without a version cannot say what it was based on: it is refused as a stale one.
+        if current is None or request.POST.get(VERSION_INPUT) == str(current):
+            return None
+        self.message_user(request, message, messages.ERROR)
+        url = reverse("admin:stations_station_change", args=[pk], current_app=self.admin_site.name)
+        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        return redirect(add_preserved_filters(context, url))
+
+    def save_model(self, request, obj, form, change):
+        # Only what the form edits, and the next version: the fields the page merely shows (status, owner,
+        # import, tenant) are never written back. Stations are never added here (has_add_permission).
+        edited = [field.name for field in self.opts.concrete_fields if field.name in form.fields]
+        obj.version = F("version") + 1
+        obj.save(update_fields=[*edited, "updated_at", "version"])
+        obj.refresh_from_db(fields=["version"])
 
     def get_object(self, request, object_id, from_field=None):
         # Django redirects with a message naming the guessed key; a station outside the scope isn't there.
@@ -388,7 +455,23 @@ class StationAdmin(admin.ModelAdmin):
     @admin.action(permissions=["delete"], description=stock_delete_selected.short_description)
     def delete_selected(self, request, queryset):
         """Django's bulk delete, minus the active stations an operator may not delete, said plainly
-        (the stock page speaks of "related objects" and a missing "station" permission)."""
+        (the stock page speaks of "related objects" and a missing "station" permission).
+
+        The confirmed delete locks the rows first and reads their status under the lock (SPEC §4): a
+        station activated meanwhile is left out, an activation or import waiting for a row finds it gone.
+        """
+        if not request.POST.get("post"):
+            return self._delete_selected(request, queryset)
+        with transaction.atomic():
+            locked = (
+                Station.objects.select_for_update()
+                .filter(pk__in=queryset.order_by().values("pk"))
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            return self._delete_selected(request, queryset.filter(pk__in=list(locked)))
+
+    def _delete_selected(self, request, queryset):
         active = queryset.none() if _is_support(request) else queryset.filter(status=StationStatus.ACTIVE)
         if names := list(active.order_by("station_id").values_list("station_id", flat=True)):
             verb = "is" if len(names) == 1 else "are"

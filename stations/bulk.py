@@ -34,8 +34,11 @@ def insert_rows(model, names: Sequence[str], rows: list[list], returning: Sequen
     return result
 
 
-def update_rows(model, names: Sequence[str], rows: list[list], same: Mapping) -> None:
-    """UPDATE the rows keyed by ``names[0]`` with the other ``names``, and ``same`` on all of them.
+def update_rows(
+    model, names: Sequence[str], rows: list[list], same: Mapping, increments: Sequence[str] = ()
+) -> None:
+    """UPDATE the rows keyed by ``names[0]`` with the other ``names``, ``same`` on all of them, and the
+    ``increments`` fields of each row one more than they were (a station's ``version``).
 
     Django's ``bulk_update`` writes a CASE with one branch per row, which SQLite evaluates for every
     row: minutes for a few thousand stations.
@@ -47,6 +50,8 @@ def update_rows(model, names: Sequence[str], rows: list[list], same: Mapping) ->
         for index, name in enumerate(names[1:], start=2)
     ]
     assignments += [f"{quote(model._meta.get_field(name).column)} = %s" for name in same]
+    increased = [quote(model._meta.get_field(name).column) for name in increments]
+    assignments += [f"{column} = {column} + 1" for column in increased]
     key = quote(model._meta.get_field(names[0]).column)
     with connection.cursor() as cursor:
         for batch in _batches(rows, len(names), shared=len(same)):

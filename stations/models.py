@@ -161,6 +161,9 @@ class Station(models.Model):
         related_name="+",
         help_text="Who owned the station before its last deactivation.",
     )
+    # Optimistic concurrency (SPEC §4 "No lost updates"): every write adds one, so a form opened at an
+    # older version knows that the station changed since and refuses to write over it.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     TEXT_FIELDS = ("station_id", "security_code", "manufacturer", "article_number", "serial_number")
 

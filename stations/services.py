@@ -162,7 +162,9 @@ def station_activate(*, user, station_id: str, security_code: str, client_addres
             station.activated_at = now
             station.activated_by = user
             station.full_clean()
-            station.save(update_fields=["status", "activated_at", "activated_by", "updated_at"])
+            station.version = F("version") + 1
+            station.save(update_fields=["status", "activated_at", "activated_by", "updated_at", "version"])
+            station.refresh_from_db(fields=["version"])
             return station
         # Counted inside the transaction: for a known station the row lock makes check-and-count atomic.
         throttling.failure_record(station_id, client_address, now=now)
@@ -292,15 +294,17 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan: ImportPlan) -> None:
             ["id", *_OVERRIDE_DETAILS],
             [[s.existing_pk, *(s.station[name] for name in _OVERRIDE_DETAILS)] for s in overrides],
             {"last_import": record.pk, "updated_at": now},
+            increments=["version"],
         )
         owners += [(s.existing_pk, s) for s in overrides]
     if creates:
         try:
+            # Every column is named, the version too: 1, the model's default for a new station.
             inserted = insert_rows(
                 Station,
-                ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at"],
+                ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at", "version"],
                 [
-                    [tenant.pk, *_details(s.station), StationStatus.INACTIVE, record.pk, now, now]
+                    [tenant.pk, *_details(s.station), StationStatus.INACTIVE, record.pk, now, now, 1]
                     for s in creates
                 ],
                 returning=["id", "station_id"],
@@ -365,6 +369,7 @@ def stations_deactivate(*, user, queryset) -> list[Station]:
             activated_at=None,
             activated_by=None,
             updated_at=now,
+            version=F("version") + 1,
         )
     return stations
 
@@ -506,7 +511,9 @@ def station_replace(
             locked.last_import = record
             locked.full_clean(exclude=["last_import"])
             built = connector_specs_build(locked, specs)
+            locked.version = F("version") + 1
             locked.save()
+            locked.refresh_from_db(fields=["version"])
             ConnectorSpec.objects.filter(station=locked).delete()
             ConnectorSpec.objects.bulk_create(built)
     except ValidationError as error:

@@ -395,6 +395,8 @@ def _change_data(station, specs=None, **overrides):
         "manufacturer": station.manufacturer,
         "article_number": station.article_number,
         "serial_number": station.serial_number,
+        # The version the page was opened at (SPEC §4): the station as the test has it.
+        "version": station.version,
         "connector_specs-TOTAL_FORMS": len(specs),
         "connector_specs-INITIAL_FORMS": sum(1 for pk, _, _ in specs if pk),
         "connector_specs-MIN_NUM_FORMS": 1,
@@ -857,7 +859,8 @@ def test_operator_cannot_delete_an_active_station(operator_client, own_station, 
     delete_url = reverse("admin:stations_station_delete", args=[own_station.pk])
     assert 'class="deletelink"' not in operator_client.get(change_url(own_station)).content.decode()
     assert operator_client.get(delete_url).status_code == 403
-    assert operator_client.post(delete_url, {"post": "yes"}).status_code == 403
+    confirmed = {"post": "yes", "version": own_station.version}
+    assert operator_client.post(delete_url, confirmed).status_code == 403
     response = _run_action(operator_client, "delete_selected", [own_station], post="yes")
     assert response.status_code == 302
     assert Station.objects.filter(pk=own_station.pk).exists()
@@ -885,7 +888,8 @@ def test_operator_bulk_delete_leaves_active_stations_out_and_says_why(
 def test_operator_still_deletes_an_inactive_station(operator_client, own_station):
     delete_url = reverse("admin:stations_station_delete", args=[own_station.pk])
     assert 'class="deletelink"' in operator_client.get(change_url(own_station)).content.decode()
-    assert operator_client.post(delete_url, {"post": "yes"}).status_code == 302
+    confirmed = {"post": "yes", "version": own_station.version}
+    assert operator_client.post(delete_url, confirmed).status_code == 302
     assert not Station.objects.filter(pk=own_station.pk).exists()
 
 
@@ -893,7 +897,7 @@ def test_support_deletes_an_active_station(client, support, own_station, operato
     _activate(own_station, operator)
     client.force_login(support)
     delete_url = reverse("admin:stations_station_delete", args=[own_station.pk])
-    assert client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert client.post(delete_url, {"post": "yes", "version": own_station.version}).status_code == 302
     assert not Station.objects.filter(pk=own_station.pk).exists()
 
 
