@@ -88,7 +88,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     # OpClass in index expressions (the trigram indexes of the station search) needs it registered.
-    "django.contrib.postgres",
     "formtools",
     "crispy_forms",
     "crispy_bootstrap5",

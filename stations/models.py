@@ -1,11 +1,10 @@
 """Tenants, their stations and the ordered connector specifications, with every field rule attached."""
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, router
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Lower
 from django.utils import formats, timezone
 
 from . import rules
@@ -198,11 +197,8 @@ class Station(models.Model):
             # The overview's default order across tenants (support staff): station_id, then -pk, the admin's
             # tie-breaker. An operator's page already walks (tenant, station_id) with an incremental sort.
             models.Index(fields=["station_id", "-id"], name="station_order_idx"),
-            # The search's icontains is UPPER(col::text) LIKE UPPER('%term%') on PostgreSQL: trigram
-            # indexes on the same expression find part of an ID (PostgreSQL only, see migration 0007).
-            GinIndex(OpClass(Upper("station_id"), name="gin_trgm_ops"), name="station_station_id_trgm"),
-            GinIndex(OpClass(Upper("serial_number"), name="gin_trgm_ops"), name="station_serial_trgm"),
-            GinIndex(OpClass(Upper("article_number"), name="gin_trgm_ops"), name="station_article_trgm"),
+            # On PostgreSQL, trigram indexes serve the search for part of an ID, serial or article number:
+            # plain SQL in migration 0008_scale_indexes, as SQLite cannot have them.
         ]
 
     def __str__(self):

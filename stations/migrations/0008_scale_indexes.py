@@ -1,33 +1,34 @@
 """Indexes for 1,000,000 stations (issue 13): the overview's default order across tenants, and trigram
 indexes for the search on PostgreSQL (pg_trgm, a trusted extension the database owner may
-create since PostgreSQL 13). SQLite gets the order indexes only: GIN and pg_trgm do not exist there."""
+create since PostgreSQL 13).
 
-import django.contrib.postgres.indexes
-import django.db.models.functions.text
+The trigram indexes are PostgreSQL's alone, so they are plain SQL here and not in ``Station.Meta``: SQLite
+has no GIN, and it rebuilds a table with every index of the model state whenever a later migration adds
+a column, which would fail on an index it cannot create."""
+
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-
-class AddIndexOnPostgreSQL(migrations.AddIndex):
-    """AddIndex that changes the schema on PostgreSQL only; the model state gets the index everywhere, so
-    ``makemigrations --check`` stays clean on every database."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+# The admin's search runs ``UPPER(column::text) LIKE UPPER('%term%')``: the index holds the same expression.
+TRIGRAM_INDEXES = {
+    "station_station_id_trgm": "station_id",
+    "station_serial_trgm": "serial_number",
+    "station_article_trgm": "article_number",
+}
 
 
-def trigram_index(expression_field, name):
-    return django.contrib.postgres.indexes.GinIndex(
-        django.contrib.postgres.indexes.OpClass(
-            django.db.models.functions.text.Upper(expression_field), name="gin_trgm_ops"
-        ),
-        name=name,
-    )
+def create_trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for name, column in TRIGRAM_INDEXES.items():
+            schema_editor.execute(
+                f'CREATE INDEX "{name}" ON "stations_station" USING gin ((UPPER("{column}")) gin_trgm_ops)'
+            )
+
+
+def drop_trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for name in TRIGRAM_INDEXES:
+            schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 class Migration(migrations.Migration):
@@ -42,13 +43,5 @@ class Migration(migrations.Migration):
             model_name="station",
             index=models.Index(fields=["station_id", "-id"], name="station_order_idx"),
         ),
-        AddIndexOnPostgreSQL(
-            model_name="station", index=trigram_index("station_id", "station_station_id_trgm")
-        ),
-        AddIndexOnPostgreSQL(
-            model_name="station", index=trigram_index("serial_number", "station_serial_trgm")
-        ),
-        AddIndexOnPostgreSQL(
-            model_name="station", index=trigram_index("article_number", "station_article_trgm")
-        ),
+        migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stations', '0007_labelprint'),
+        ('stations', '0010_importrecord_kept_file'),
     ]
 
     operations = [
