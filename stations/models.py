@@ -162,7 +162,8 @@ class Station(models.Model):
     )
     # Optimistic concurrency (SPEC §4 "No lost updates"): every write adds one, so a form opened at an
     # older version knows that the station changed since and refuses to write over it.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    # The database default serves set-based INSERTs that do not name the column (bench_scale's seeding).
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     TEXT_FIELDS = ("station_id", "security_code", "manufacturer", "article_number", "serial_number")
 
