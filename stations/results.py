@@ -15,18 +15,27 @@ WINDOWS_1252 = "Windows-1252"
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in a file: its spreadsheet row (header = 1; None for the whole file) and column."""
+    """One problem in a file: its spreadsheet row (header = 1; None for the whole file), column, and in a
+    workbook its cell (``J7``; None in a CSV)."""
 
     row: int | None
     column: str
     code: str
     message: str
     value: str = ""
+    cell: str | None = None
+
+    @property
+    def place(self) -> str:
+        """The column and cell, as listed: ``Voltage, cell J7`` (``Voltage`` in a CSV)."""
+        if self.cell:
+            return f"{self.column}, cell {self.cell}" if self.column else f"Cell {self.cell}"
+        return self.column
 
     def __str__(self) -> str:
         where = "File" if self.row is None else f"Row {self.row}"
-        if self.column:
-            where += f", {self.column}"
+        if self.place:
+            where += f", {self.place}"
         return f"{where}: {self.message}"
 
 
