@@ -571,7 +571,9 @@ class _Stations:
                 spec[column.field] = cleaned
         warning = rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
         if warning is not None:
-            item = RowError(row, "Voltage", warning.code, warning.message, str(spec["voltage"]))
+            item = RowError(
+                row, "Voltage", warning.code, warning.message, str(spec["voltage"]), self.cell(row, "Voltage")
+            )
             station.warnings.append(item)
             self.plan.warnings.append(item)
         if keep:
@@ -607,10 +609,13 @@ class _Stations:
                 self.sheet_problem(by_row.get(key[0]), key)
 
     def error(self, station: StationPlan, row, column, code, message, value=""):
-        cell = None
-        if self.sheet is not None and column in COLUMN_BY_HEADER:
-            cell = workbook.cell_name(row, self.fields[COLUMN_BY_HEADER[column].field])
-        _record(self.plan, station, RowError(row, column, code, message, value, cell))
+        _record(self.plan, station, RowError(row, column, code, message, value, self.cell(row, column)))
+
+    def cell(self, row: int, header: str) -> str | None:
+        """The workbook cell of ``header`` in ``row`` (None for a CSV file)."""
+        if self.sheet is None or header not in COLUMN_BY_HEADER:
+            return None
+        return workbook.cell_name(row, self.fields[COLUMN_BY_HEADER[header].field])
 
 
 def _check_existing(plan: ImportPlan, by_key: dict[str, StationPlan], tenant):

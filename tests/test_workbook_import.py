@@ -511,3 +511,13 @@ def test_the_export_workbook_is_a_real_workbook_for_our_reader(client, operator,
     client.force_login(operator)
     data = b"".join(client.get(reverse("admin:stations_station_export_xlsx")).streaming_content)
     assert workbook.detect(data) == workbook.XLSX
+
+
+def test_a_line_voltage_warning_in_a_workbook_names_the_cell(tenant):
+    output = io.BytesIO()
+    cells = ["W1", "K7P2-93QX", "Alfen", "", "TRUE", "FALSE", "IEC_62196_T2", "Socket", "Three-phase AC"]
+    xlsx.write_rows([[*cells, "400", "16", ""]], output)
+    plan = csv_import.parse(output.getvalue(), tenant=tenant)
+    assert plan.errors == []
+    [warning] = plan.warnings
+    assert (warning.row, warning.place) == (2, "Voltage, cell J2")

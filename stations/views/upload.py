@@ -41,7 +41,7 @@ ACCEPTED_FILES = ",".join(
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="File (.csv, .xlsx or .ods)",
+        label="CSV file or workbook (.xlsx, .ods)",
         # An empty file is the engine's to refuse (``empty_file``), with a record like any other attempt.
         allow_empty_file=True,
         # Only a hint for the file chooser: the engine recognises the format by content, not by name.
