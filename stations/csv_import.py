@@ -54,10 +54,9 @@ def is_required(column: Column) -> bool:
     return not _MODEL_FIELDS[column.field].blank
 
 
-# Signatures of files people pick by mistake instead of the CSV they saved.
+# Signatures of files people pick by mistake instead of the CSV they saved (zip archives and Office 97–2003
+# files are ``workbook.detect``'s to read or refuse).
 _BINARY_SIGNATURES = (
-    (b"PK\x03\x04", "a spreadsheet workbook (.xlsx or .ods) or another zip archive"),
-    (b"\xd0\xcf\x11\xe0", "an Excel 97–2003 workbook (.xls)"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
