@@ -166,7 +166,7 @@ def parse_rows(rows: Rows, plan: ImportPlan, *, tenant, sheet: workbook.Sheet | 
     if sheet is not None:
         stations.add_sheet_problems()
         plan.warnings.extend(sheet.warnings())
-    _check_existing(plan, stations.by_key, tenant)
+    _check_existing(plan, stations.by_key, tenant, stations.cell)
     plan.errors.sort(key=_position)
     plan.warnings.sort(key=_position)
     return plan
@@ -617,10 +617,10 @@ class _Stations:
         return workbook.cell_name(row, self.fields[COLUMN_BY_HEADER[header].field])
 
 
-def _check_existing(plan: ImportPlan, by_key: dict[str, StationPlan], tenant):
+def _check_existing(plan: ImportPlan, by_key: dict[str, StationPlan], tenant, cell):
     """One query: which Station IDs exist, and whose (another tenant's is only "already registered").
 
-    A station with any error is refused.
+    A station with any error is refused. ``cell`` names a workbook's cell (``_Stations.cell``).
     """
     if by_key:
         existing = stations_with_station_id(by_key).values_list("pk", "station_id", "tenant_id", "status")
@@ -638,7 +638,10 @@ def _check_existing(plan: ImportPlan, by_key: dict[str, StationPlan], tenant):
                 station.action, station.existing_pk, station.existing_station_id = OVERRIDE, pk, stored_id
                 continue
             for row in station.row_numbers:
-                _record(plan, station, RowError(row, _STATION_ID.header, code, message, station.station_id))
+                where = cell(row, _STATION_ID.header)
+                _record(
+                    plan, station, RowError(row, _STATION_ID.header, code, message, station.station_id, where)
+                )
     for station in plan.stations:
         if station.errors:
             station.action = REFUSED

@@ -521,3 +521,12 @@ def test_a_line_voltage_warning_in_a_workbook_names_the_cell(tenant):
     assert plan.errors == []
     [warning] = plan.warnings
     assert (warning.row, warning.place) == (2, "Voltage, cell J2")
+
+
+def test_another_tenants_station_id_in_a_workbook_names_the_cell(tenant, other_tenant):
+    factories.make_station(other_tenant, station_id="SV-1")
+    output = io.BytesIO()
+    cells = ["SV-1", "K7P2-93QX", "Alfen", "", "TRUE", "FALSE", "IEC_62196_T2", "Socket", "Three-phase AC"]
+    xlsx.write_rows([[*cells, "230", "16", ""]], output)
+    [error] = csv_import.parse(output.getvalue(), tenant=tenant).errors
+    assert (error.code, error.place) == ("already_registered", "Station ID, cell A2")
