@@ -530,3 +530,26 @@ def test_another_tenants_station_id_in_a_workbook_names_the_cell(tenant, other_t
     xlsx.write_rows([[*cells, "230", "16", ""]], output)
     [error] = csv_import.parse(output.getvalue(), tenant=tenant).errors
     assert (error.code, error.place) == ("already_registered", "Station ID, cell A2")
+
+
+def test_a_workbook_past_the_row_limit_is_refused_as_a_csv_is(operator_client, settings):
+    settings.STATION_IMPORT_MAX_ROWS = 3
+    output = io.BytesIO()
+    cells = [
+        "",
+        "K7P2-93QX",
+        "Alfen",
+        "",
+        "TRUE",
+        "FALSE",
+        "IEC_62196_T2",
+        "Socket",
+        "Three-phase AC",
+        "230",
+        "16",
+    ]
+    xlsx.write_rows([[f"R{n}", *cells[1:], ""] for n in range(10)], output)
+    response = upload(operator_client, output.getvalue(), "long.xlsx")
+    assert response.status_code == 422
+    assert [e.code for e in response.context["result"].errors] == ["too_many_rows"]
+    assert not Station.objects.exists()
