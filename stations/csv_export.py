@@ -2,10 +2,10 @@
 neutralised.
 
 A spreadsheet runs a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a
-formula (CSV injection). Such a cell is written with a leading apostrophe, which spreadsheets show as
-text. So that an exported file imports back unchanged, the prefix is reversible: a cell that already
-starts with apostrophes followed by a trigger character gets one more, and ``restore_cell`` removes
-exactly one from a cell of that shape (the CSV import applies it to every cell).
+formula (CSV injection), and one that splits the file at a comma or a tab starts a cell after each of
+those inside a value. ``csv_format.neutralise_cell`` writes an apostrophe (shown as text) at each such
+place; ``restore_cell`` removes exactly those again (the CSV import applies it to every cell), so an
+exported file imports back unchanged.
 """
 
 import csv

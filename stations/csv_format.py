@@ -18,25 +18,67 @@ from .choices import ConnectorFormat, ConnectorStandard, PowerType
 
 DELIMITER = ";"
 
-_TRUE = {"true", "yes", "1"}
-_FALSE = {"false", "no", "0"}
+# The words a boolean cell may hold (SPEC §3), any case: ours, then what spreadsheets write for TRUE and
+# FALSE in their users' languages (Dutch, German, French, Spanish, Italian, Portuguese, Danish and
+# Norwegian, Swedish, Polish) when they save a boolean cell as CSV.
+BOOLEAN_WORDS: tuple[tuple[str, str], ...] = (
+    ("TRUE", "FALSE"),
+    ("yes", "no"),
+    ("1", "0"),
+    ("WAAR", "ONWAAR"),
+    ("WAHR", "FALSCH"),
+    ("VRAI", "FAUX"),
+    ("VERDADERO", "FALSO"),
+    ("VERO", "FALSO"),
+    ("VERDADEIRO", "FALSO"),
+    ("SAND", "FALSK"),
+    ("SANT", "FALSKT"),
+    ("PRAWDA", "FAŁSZ"),
+)
+SPREADSHEET_BOOLEAN_WORDS = BOOLEAN_WORDS[3:]
+_TRUE = {true.lower() for true, _false in BOOLEAN_WORDS}
+_FALSE = {false.lower() for _true, false in BOOLEAN_WORDS}
 
 
-# Formula cells (CSV injection): a spreadsheet runs a cell starting with one of these as a formula.
-# Exports and error lists write such a cell with a leading apostrophe; the import takes exactly one off
-# again, so an exported file imports back unchanged.
-_NEUTRALISED = re.compile(r"^'*[=+\-@\t\r]")
-_ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
+# Formula cells (CSV injection): a spreadsheet runs a cell starting with one of these as a formula, and a
+# spreadsheet that splits the file at the wrong separator (a comma, a semicolon or a tab) starts a cell
+# wherever one of those stands inside a value, and a quote there may only wrap the formula. So at the
+# start of a value and after each of those characters, an apostrophe is written before the (quotes and)
+# formula character; the import takes exactly one off again, so an exported file imports back unchanged.
+# A run of apostrophes already there gets one more, which keeps the two functions exact inverses.
+_NEUTRALISED = re.compile(r"(?<![^,;\t])(?='*\"*[=+\-@\t\r])")
+_ESCAPED = re.compile(r"(?<![^,;\t])'(?='*\"*[=+\-@\t\r])")
 
 
 def neutralise_cell(value: str) -> str:
-    """The cell as written: a leading apostrophe added where a spreadsheet would run it as a formula."""
-    return f"'{value}" if _NEUTRALISED.match(value) else value
+    """The cell as written: an apostrophe added wherever a spreadsheet would start a formula."""
+    return _NEUTRALISED.sub("'", value)
 
 
 def restore_cell(value: str) -> str:
     """The inverse of ``neutralise_cell``: the value as it was before export."""
-    return value[1:] if _ESCAPED.match(value) else value
+    return _ESCAPED.sub("", value) if "'" in value else value
+
+
+# What a spreadsheet writes for a number it took a long identifier for: 1.23457E+19, 7.00E+10, 1,23E+19
+# (a decimal comma), 1.2e19. An exponent needs a fraction or a sign here, so that a Station ID such as
+# 7E10, which no spreadsheet writes, stays valid.
+_SCIENTIFIC = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+[eE][+-]?|[eE][+-])[0-9]+")
+
+
+def parse_identifier(value: str) -> str:
+    """A text column that holds an identifier (Station ID, codes, numbers): refused in the notation a
+    spreadsheet writes once it has turned the identifier into a number and lost its digits."""
+    if _SCIENTIFIC.fullmatch(value):
+        raise ValidationError(
+            "“%(value)s” is a number in scientific notation: a spreadsheet program took the value for a "
+            "number, and kept only its first digits. Format the column as Text before typing or pasting "
+            "the values (or start from the Excel template, where it is Text already), then enter them "
+            "again.",
+            code="spreadsheet_number",
+            params={"value": value},
+        )
+    return value
 
 
 def parse_text(value: str) -> str:
@@ -110,10 +152,10 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("Station ID", "station_id", "station", parse_text, format_text),
-    Column("Security code", "security_code", "station", parse_text, format_text),
+    Column("Station ID", "station_id", "station", parse_identifier, format_text),
+    Column("Security code", "security_code", "station", parse_identifier, format_text),
     Column("Manufacturer", "manufacturer", "station", parse_text, format_text),
-    Column("Article number", "article_number", "station", parse_text, format_text),
+    Column("Article number", "article_number", "station", parse_identifier, format_text),
     Column("Wi-Fi supported", "wifi_supported", "station", parse_bool, format_bool),
     Column("GSM supported", "gsm_supported", "station", parse_bool, format_bool),
     Column(
@@ -139,7 +181,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("Voltage", "voltage", "spec", parse_int, format_text),
     Column("Amperage", "amperage", "spec", parse_int, format_text),
-    Column("Serial number", "serial_number", "station", parse_text, format_text),
+    Column("Serial number", "serial_number", "station", parse_identifier, format_text),
 )
 
 HEADERS: tuple[str, ...] = tuple(column.header for column in COLUMNS)
@@ -157,9 +199,10 @@ def station_row(station, spec) -> list[str]:
 
 
 def rows_to_csv(rows: Iterable[Iterable[str]], header: Iterable[str] = HEADERS) -> str:
-    """Semicolon-separated text with the header first, CRLF line ends (as spreadsheets write them)."""
+    """Semicolon-separated text with the header first, CRLF line ends (as spreadsheets write them), every
+    cell neutralised."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([neutralise_cell(cell) for cell in row] for row in rows)
     return out.getvalue()

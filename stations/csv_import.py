@@ -3,8 +3,9 @@
 One pass over the file, collecting every error with its spreadsheet row (the header is row 1), column,
 code, message and value, in four parts:
 
-- reading rows: ``csv_rows`` turns the decoded text into (row number, cell texts); a workbook reader
-  yielding the same feeds ``parse_rows`` alike;
+- reading rows: ``csv_rows`` turns the decoded text into (row number, cell texts); a workbook
+  (``.xlsx``, ``.ods``, recognised by content, not name) is read by ``workbook.Sheet.rows``, which
+  yields the same, and feeds ``parse_rows`` alike;
 - cleaning cells (``_Cells``): the model fields' own rules (``Field.clean``: choices, max length,
   validators) and ``Station``'s constraints, through the column table of ``csv_format``. Nothing is
   validated twice: a value seen before in the same column reuses its first verdict, which keeps 5,000
@@ -20,12 +21,12 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from . import rules
+from . import rules, workbook
 from .csv_format import (
     COLUMN_BY_HEADER,
     COLUMNS,
@@ -53,10 +54,9 @@ def is_required(column: Column) -> bool:
     return not _MODEL_FIELDS[column.field].blank
 
 
-# Signatures of files people pick by mistake instead of the CSV they saved.
+# Signatures of files people pick by mistake instead of the CSV they saved (zip archives and Office 97–2003
+# files are ``workbook.detect``'s to read or refuse).
 _BINARY_SIGNATURES = (
-    (b"PK\x03\x04", "a spreadsheet workbook (.xlsx or .ods) or another zip archive"),
-    (b"\xd0\xcf\x11\xe0", "an Excel 97–2003 workbook (.xls)"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
@@ -98,11 +98,22 @@ def size_refusal(size: int) -> ImportPlan | None:
 
 
 def parse(data: bytes, *, tenant) -> ImportPlan:
-    """Read and check a whole CSV file for ``tenant``; every error is collected, nothing is written."""
+    """Read and check a whole file (CSV text or a workbook) for ``tenant``; every error is collected,
+    nothing is written."""
     refused = size_refusal(len(data))
     if refused is not None:
         return refused
     plan = ImportPlan()
+    try:
+        sheet = workbook.read(data)
+        if sheet is not None:
+            rows = sheet.rows()
+            # The workbook's own refusals (no sheet, header not in row 1…) come before its first row.
+            first = next(rows, None)
+    except ValidationError as error:
+        return ImportPlan(errors=[workbook.file_error(error)])
+    if sheet is not None:
+        return parse_rows(chain([first] if first else [], rows), plan, tenant=tenant, sheet=sheet)
     text = _decode(data, plan)
     if text is None:
         return plan
@@ -112,11 +123,12 @@ def parse(data: bytes, *, tenant) -> ImportPlan:
 Rows = Iterator[tuple[int, list[str]]]
 
 
-def parse_rows(rows: Rows, plan: ImportPlan, *, tenant) -> ImportPlan:
+def parse_rows(rows: Rows, plan: ImportPlan, *, tenant, sheet: workbook.Sheet | None = None) -> ImportPlan:
     """Check the rows of a file, header first, for ``tenant`` (the part that does not know the format).
 
     ``rows`` yields the spreadsheet row number and the cell texts of every non-blank row; its reader
-    records the rows it cannot read on ``plan`` itself.
+    records the rows it cannot read on ``plan`` itself. For a workbook, ``sheet`` is the sheet the rows
+    come from: its cell errors and warnings join the plan's, and errors name their cell.
     """
     first = next(rows, None)
     if first is None:
@@ -148,10 +160,13 @@ def parse_rows(rows: Rows, plan: ImportPlan, *, tenant) -> ImportPlan:
     if not data_rows and not plan.errors:
         plan.errors.append(RowError(None, "", "no_rows", "The file has a header but no station rows."))
         return plan
-    stations = _Stations(plan, fields)
+    stations = _Stations(plan, fields, sheet)
     for row, cells in _fitting_rows(data_rows, width, len(header), plan):
         stations.add(row, cells)
-    _check_existing(plan, stations.by_key, tenant)
+    if sheet is not None:
+        stations.add_sheet_problems()
+        plan.warnings.extend(sheet.warnings())
+    _check_existing(plan, stations.by_key, tenant, stations.cell)
     plan.errors.sort(key=_position)
     plan.warnings.sort(key=_position)
     return plan
@@ -160,13 +175,14 @@ def parse_rows(rows: Rows, plan: ImportPlan, *, tenant) -> ImportPlan:
 def errors_csv(errors) -> str:
     """The full error list as a semicolon CSV (row;column;value;message) to fix the file from.
 
-    Every cell is neutralised: a column or a message can carry text from the file too.
+    Every cell is neutralised: a column or a message can carry text from the file too. A workbook's cell
+    is named with the column (``Voltage, cell J7``).
     """
     out = io.StringIO()
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
     writer.writerow(["Row", "Column", "Value", "Message"])
     for error in errors:
-        cells = ["" if error.row is None else str(error.row), error.column, error.value, error.message]
+        cells = ["" if error.row is None else str(error.row), error.place, error.value, error.message]
         writer.writerow([neutralise_cell(cell) for cell in cells])
     return out.getvalue()
 
@@ -226,7 +242,7 @@ def csv_rows(text: str, plan: ImportPlan) -> Rows:
         if any(DELIMITER in cell and ("\n" in cell or "\r" in cell) for cell in cells):
             plan.errors.append(_unreadable(row, "unclosed_quote"))
             continue
-        yield row, [restore_cell(cell) if cell[:1] == "'" else cell for cell in cells]
+        yield row, [restore_cell(cell) for cell in cells]
 
 
 def _unreadable(row: int, code: str, detail: str = "") -> RowError:
@@ -250,6 +266,18 @@ _NORMALISED_HEADERS = {_normalised(header): header for header in HEADERS}
 
 def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int] | None:
     """Column index per field, or None with the header's errors (then no row can be read)."""
+    if len(header) == 1 and "\t" in header[0]:
+        plan.errors.append(
+            RowError(
+                row,
+                "",
+                "tab_separated",
+                "The items are separated by tabs (a tab-separated or “Unicode text” file); separate them by "
+                "semicolons (;). Most spreadsheet programs offer “CSV (semicolon delimited)” when saving.",
+                header[0][:200],
+            )
+        )
+        return None
     if len(header) == 1 and "," in header[0]:
         plan.errors.append(
             RowError(
@@ -441,9 +469,15 @@ class _Stations:
     """Groups the data rows into stations and cleans their cells: a station's rows follow each other and
     agree on its station columns; every row adds a connector specification."""
 
-    def __init__(self, plan: ImportPlan, fields: dict[str, int]):
+    def __init__(self, plan: ImportPlan, fields: dict[str, int], sheet: workbook.Sheet | None = None):
         self.plan = plan
         self.cells = _Cells()
+        self.fields = fields
+        # A workbook's cells that hold what a spreadsheet changed (a date, a formula error…): their own
+        # error stands for them, instead of the column parser's second one.
+        self.sheet = sheet
+        self.problems = {(p.row, p.column): p for p in sheet.errors} if sheet is not None else {}
+        self.problems_recorded: set[tuple[int, int]] = set()
         indexed = [(column, fields[column.field]) for column in COLUMNS]
         self.station_columns = [(c, i) for c, i in indexed if c.part == "station"]
         self.spec_columns = [(c, i) for c, i in indexed if c.part == "spec"]
@@ -536,7 +570,9 @@ class _Stations:
                 spec[column.field] = cleaned
         warning = rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
         if warning is not None:
-            item = RowError(row, "Voltage", warning.code, warning.message, str(spec["voltage"]))
+            item = RowError(
+                row, "Voltage", warning.code, warning.message, str(spec["voltage"]), self.cell(row, "Voltage")
+            )
             station.warnings.append(item)
             self.plan.warnings.append(item)
         if keep:
@@ -545,19 +581,46 @@ class _Stations:
 
     def clean(self, station: StationPlan, row: int, column: Column, value: str):
         """The field value of a stripped cell, or _INVALID after recording its errors."""
+        if self.problems and (row, self.fields[column.field]) in self.problems:
+            self.sheet_problem(station, (row, self.fields[column.field]))
+            return _INVALID
         cleaned, errors = self.cells.clean(column, value)
         for error in errors:
             self.error(station, row, column.header, error.code, _text(error), value)
         return cleaned
 
+    def sheet_problem(self, station: StationPlan | None, key: tuple[int, int]):
+        if key not in self.problems_recorded:
+            self.problems_recorded.add(key)
+            error = self.problems[key].row_error()
+            if station is None:
+                self.plan.errors.append(error)
+            else:
+                _record(self.plan, station, error)
+
+    def add_sheet_problems(self):
+        """The sheet's cell errors not met while cleaning (a repeated station value, a cell outside the
+        columns), each on the station of its row."""
+        left = [key for key in self.problems if key not in self.problems_recorded]
+        if left:
+            by_row = {row: station for station in self.plan.stations for row in station.row_numbers}
+            for key in left:
+                self.sheet_problem(by_row.get(key[0]), key)
+
     def error(self, station: StationPlan, row, column, code, message, value=""):
-        _record(self.plan, station, RowError(row, column, code, message, value))
+        _record(self.plan, station, RowError(row, column, code, message, value, self.cell(row, column)))
+
+    def cell(self, row: int, header: str) -> str | None:
+        """The workbook cell of ``header`` in ``row`` (None for a CSV file)."""
+        if self.sheet is None or header not in COLUMN_BY_HEADER:
+            return None
+        return workbook.cell_name(row, self.fields[COLUMN_BY_HEADER[header].field])
 
 
-def _check_existing(plan: ImportPlan, by_key: dict[str, StationPlan], tenant):
+def _check_existing(plan: ImportPlan, by_key: dict[str, StationPlan], tenant, cell):
     """One query: which Station IDs exist, and whose (another tenant's is only "already registered").
 
-    A station with any error is refused.
+    A station with any error is refused. ``cell`` names a workbook's cell (``_Stations.cell``).
     """
     if by_key:
         existing = stations_with_station_id(by_key).values_list("pk", "station_id", "tenant_id", "status")
@@ -575,7 +638,10 @@ def _check_existing(plan: ImportPlan, by_key: dict[str, StationPlan], tenant):
                 station.action, station.existing_pk, station.existing_station_id = OVERRIDE, pk, stored_id
                 continue
             for row in station.row_numbers:
-                _record(plan, station, RowError(row, _STATION_ID.header, code, message, station.station_id))
+                where = cell(row, _STATION_ID.header)
+                _record(
+                    plan, station, RowError(row, _STATION_ID.header, code, message, station.station_id, where)
+                )
     for station in plan.stations:
         if station.errors:
             station.action = REFUSED

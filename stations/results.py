@@ -15,18 +15,27 @@ WINDOWS_1252 = "Windows-1252"
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in a file: its spreadsheet row (header = 1; None for the whole file) and column."""
+    """One problem in a file: its spreadsheet row (header = 1; None for the whole file), column, and in a
+    workbook its cell (``J7``; None in a CSV)."""
 
     row: int | None
     column: str
     code: str
     message: str
     value: str = ""
+    cell: str | None = None
+
+    @property
+    def place(self) -> str:
+        """The column and cell, as listed: ``Voltage, cell J7`` (``Voltage`` in a CSV)."""
+        if self.cell:
+            return f"{self.column}, cell {self.cell}" if self.column else f"Cell {self.cell}"
+        return self.column
 
     def __str__(self) -> str:
         where = "File" if self.row is None else f"Row {self.row}"
-        if self.column:
-            where += f", {self.column}"
+        if self.place:
+            where += f", {self.place}"
         return f"{where}: {self.message}"
 
 
@@ -125,6 +134,15 @@ class ErrorGroup:
     rows: list[int] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
     value_count: int = 0
+    cells: list[str] = field(default_factory=list)  # a workbook's cells (J7), none in a CSV
+
+    @property
+    def place(self) -> str:
+        """The column and, in a workbook, its cells: ``Voltage, cell J7`` / ``Voltage, cells J7, J9, …``."""
+        if not self.cells:
+            return self.column
+        shown = ", ".join(self.cells[:VALUES_SHOWN]) + (", …" if len(self.cells) > VALUES_SHOWN else "")
+        return f"{self.column}, cell{'s' if len(self.cells) > 1 else ''} {shown}"
 
     @property
     def rows_text(self) -> str:
@@ -158,6 +176,8 @@ def group_errors(errors) -> list[ErrorGroup]:
             seen_values[key] = set()
         if error.row is not None:
             group.rows.append(error.row)
+        if error.cell:
+            group.cells.append(error.cell)
         if error.value not in seen_values[key]:
             seen_values[key].add(error.value)
             group.value_count += 1

@@ -260,6 +260,8 @@ def _errors_data(errors: list[RowError]) -> list[dict]:
     """The errors as stored on the import record (JSON), for the downloadable error list."""
     return [
         {"row": e.row, "column": e.column, "code": e.code, "message": e.message, "value": e.value}
+        # A workbook's errors name their cell too.
+        | ({"cell": e.cell} if e.cell else {})
         for e in errors
     ]
 

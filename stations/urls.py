@@ -9,6 +9,7 @@ urlpatterns = [
     path("import/preview/", wizard.connector_preview, name="import_preview"),
     path("upload/", upload.StationUploadView.as_view(), name="upload"),
     path("upload/example-<slug:kind>.csv", upload.example_csv, name="example_csv"),
+    path("upload/template.xlsx", upload.template_xlsx, name="template_xlsx"),
     path("upload/<int:pk>/errors.csv", upload.upload_errors, name="upload_errors"),
     path("activate/", activation.StationActivateView.as_view(), name="activate"),
     path("activate/<int:pk>/", activation.StationActivatedView.as_view(), name="activated"),

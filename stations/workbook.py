@@ -213,7 +213,7 @@ class CellProblem:
     value: str
 
     def row_error(self) -> RowError:
-        return RowError(self.row, self.header, self.error.code, message(self.error), self.value)
+        return RowError(self.row, self.header, self.error.code, message(self.error), self.value, self.cell)
 
 
 def cell_name(row: int, column: int) -> str:

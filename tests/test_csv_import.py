@@ -150,8 +150,10 @@ FILE_CASES = [
     ("blank-lines-only", b"\r\n\r\n  \r\n", [(None, "", "empty_file")]),
     ("header-only", (HEADER + "\r\n").encode(), [(None, "", "no_rows")]),
     ("comma-separated", (HEADER.replace(";", ",") + "\n").encode(), [(1, "", "comma_separated")]),
-    ("xlsx", b"PK\x03\x04\x14\x00\x06\x00rest-of-a-workbook", [(None, "", "not_text")]),
-    ("xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1....", [(None, "", "not_text")]),
+    # Workbooks are read now (tests/test_workbook_import.py): a damaged one is refused as such.
+    ("damaged-xlsx", b"PK\x03\x04\x14\x00\x06\x00rest-of-a-workbook", [(None, "", "unreadable_workbook")]),
+    ("damaged-xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1....", [(None, "", "unreadable_workbook")]),
+    ("tab-separated", (HEADER.replace(";", "\t") + "\n").encode(), [(1, "", "tab_separated")]),
     ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", [(None, "", "not_text")]),
     ("utf-16", (HEADER + "\r\n").encode("utf-16"), [(None, "", "not_text")]),
     ("nul-bytes", b"Station ID\x00;\x00\x01", [(None, "", "not_text")]),

@@ -239,10 +239,11 @@ def test_request_far_over_the_limit_is_refused_without_storing_it(operator_clien
     assert ImportRecord.objects.get().error_count == 1
 
 
-def test_workbook_is_refused_with_a_clear_message(operator_client):
+def test_damaged_workbook_is_refused_with_a_clear_message(operator_client):
+    # Workbooks are read since issue 10: one that is not a readable zip is refused as a damaged workbook.
     response = upload(operator_client, b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100, name="stations.xlsx")
     assert response.status_code == 422
-    assert [e.code for e in response.context["result"].errors] == ["not_text"]
+    assert [e.code for e in response.context["result"].errors] == ["unreadable_workbook"]
     assert "workbook" in response.content.decode()
     assert not Station.objects.exists()
     record = ImportRecord.objects.get()

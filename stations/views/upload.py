@@ -1,5 +1,5 @@
-"""The CSV upload page (SPEC §3), its example files and the error lists: a thin view over ``csv_import``
-and the service.
+"""The upload page (SPEC §3: CSV, .xlsx, .ods), its example files, the Excel template and the error
+lists: a thin view over ``csv_import`` and the service.
 
 Every attempt's full error list is stored on its ``ImportRecord``; the result page links to it by record
 (``stations:upload_errors``), which anyone who may see the record (``selectors.import_records_visible_to``)
@@ -21,7 +21,7 @@ from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from .. import csv_export, csv_format, csv_import, rules, services
+from .. import csv_export, csv_format, csv_import, rules, services, xlsx
 from ..choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType
 from ..results import CREATE, OVERRIDE, REFUSED, WINDOWS_1252, RowError, group_errors
 from ..selectors import import_records_visible_to, kept_checks_of, tenant_of
@@ -35,13 +35,26 @@ STATIONS_SHOWN = 100
 ACCENTED_SHOWN = 8
 _NON_ASCII_VALUE = re.compile(r'[^;\r\n"]*[^\x00-\x7f][^;\r\n"]*')
 
+ACCEPTED_FILES = ",".join(
+    (
+        ".csv",
+        "text/csv",
+        "text/plain",
+        ".xlsx",
+        xlsx.CONTENT_TYPE,
+        ".ods",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    )
+)
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
+        label="CSV file or workbook (.xlsx, .ods)",
         # An empty file is the engine's to refuse (``empty_file``), with a record like any other attempt.
         allow_empty_file=True,
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+        # Only a hint for the file chooser: the engine recognises the format by content, not by name.
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_FILES}),
     )
     check_only = forms.BooleanField(
         label="Check only",
@@ -52,7 +65,8 @@ class UploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = (
-            f"Semicolon-separated, UTF-8 or Windows-1252, at most {csv_import.max_rows():,} rows "
+            "A CSV file (semicolon-separated, UTF-8 or Windows-1252), an Excel workbook (.xlsx) or a "
+            f"LibreOffice spreadsheet (.ods; its first sheet), at most {csv_import.max_rows():,} rows "
             f"and {csv_import.megabytes(csv_import.max_upload_bytes())}."
         )
 
@@ -188,6 +202,7 @@ class StationUploadView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequi
                 "connector_types": ConnectorStandard.choices,
                 "formats": ConnectorFormat.labels,
                 "power_types": PowerType.labels,
+                "boolean_words": csv_format.SPREADSHEET_BOOLEAN_WORDS,
                 "limits": {
                     "voltage": (rules.VOLTAGE_MIN, rules.VOLTAGE_MAX),
                     "amperage": (rules.AMPERAGE_MIN, rules.AMPERAGE_MAX),
@@ -208,7 +223,7 @@ def upload_errors(request, pk):
     """The full error list of one import attempt as CSV, for whoever may see the attempt's record."""
     record = get_object_or_404(import_records_visible_to(request.user), pk=pk)
     errors = [
-        RowError(item["row"], item["column"], item["code"], item["message"], item["value"])
+        RowError(item["row"], item["column"], item["code"], item["message"], item["value"], item.get("cell"))
         for item in record.errors
     ]
     response = HttpResponse(
@@ -285,4 +300,15 @@ def example_csv(request, kind):
     )
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = f'attachment; filename="stations-example-{kind}.csv"'
+    return response
+
+
+@login_required
+@permission_required("stations.add_station", raise_exception=True)
+def template_xlsx(request):
+    """The Excel template (SPEC §3), written from the column table: Text columns, drop-down lists, two
+    example stations whose Station IDs are new on every download, as the CSV examples'."""
+    response = HttpResponse(xlsx.template_bytes(), content_type=xlsx.CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="stations-template.xlsx"'
+    response["Cache-Control"] = "no-store"
     return response

@@ -1,4 +1,4 @@
-"""``import_stations FILE --tenant SLUG [--dry-run]``: the CSV upload without a browser (SPEC §3)."""
+"""``import_stations FILE --tenant SLUG [--dry-run]``: the upload page without a browser (SPEC §3)."""
 
 from pathlib import Path
 
@@ -13,12 +13,13 @@ from stations.results import CREATE, REFUSED
 
 class Command(BaseCommand):
     help = (
-        "Import stations from a semicolon-separated CSV file into a tenant, all or nothing. "
+        "Import stations from a semicolon-separated CSV file, an Excel workbook (.xlsx) or a LibreOffice "
+        "spreadsheet (.ods; recognised by content) into a tenant, all or nothing. "
         "Exits 0 when imported (or, with --dry-run, when the file would import), 1 otherwise."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="the CSV file, in the format of the upload page")
+        parser.add_argument("file", help="the .csv, .xlsx or .ods file, in the format of the upload page")
         parser.add_argument("--tenant", required=True, help="the slug of the tenant to import into")
         parser.add_argument(
             "--dry-run", action="store_true", help="check only: report what would happen, write nothing"

@@ -1,0 +1,119 @@
+"""Check and import of the same 5,000 rows as CSV, .xlsx and .ods, through the whole pipeline
+(``csv_import.parse`` and ``services.stations_import``), as the upload page runs them.
+
+Prints, per format, the CPU seconds (median of 3 runs) and the peak memory above the process's
+resident size before the run (RSS, which counts calamine's Rust allocations, unlike tracemalloc), each
+run in its own forked process; and the ratio to CSV. Goal (issue 10): at most 2× the CSV's CPU time,
+under 100 MB. The .xlsx is our writer's (as the template and the export are written), the .ods is that
+file saved by LibreOffice (skipped without ``soffice``).
+
+    .venv/bin/python benchmarks/bench_workbook_import.py    # SQLite file in a temporary folder
+
+Measured 2026-12-02 on the shared 2-core machine (SQLite; CPU s, × CSV, peak MB):
+check only: CSV 0.215, xlsx 0.287 (1.33×), ods 0.452 (2.11×); import: CSV 0.310, xlsx 0.388 (1.25×),
+ods 0.576 (1.86×); peak 10–17 MB for every format. The .ods's extra half is the scan of content.xml for
+the cell types calamine hides (ElementTree's iterparse, 0.2 s; a pyexpat callback version was slower).
+"""
+
+import csv
+import io
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_workbook
+from django.db import connection
+from django.test.utils import setup_test_environment
+
+from benchmarks.csv_files import realistic_csv
+from stations import csv_import, services, xlsx
+from stations.choices import ImportSource
+from stations.csv_format import COLUMNS, format_bool, parse_bool
+from stations.models import ConnectorSpec, ImportRecord, Station, Tenant
+
+ROWS = 5000
+RUNS = 3
+
+
+def workbook_rows(data: bytes) -> list[list[str]]:
+    """The CSV's rows with the booleans as TRUE/FALSE, which the workbook writes as boolean cells."""
+    rows = list(csv.reader(io.StringIO(data.decode()), delimiter=";"))[1:]
+    booleans = [index for index, column in enumerate(COLUMNS) if column.parse is parse_bool]
+    for row in rows:
+        for index in booleans:
+            row[index] = format_bool(parse_bool(row[index]))
+    return rows
+
+
+def _clear():
+    ConnectorSpec.objects.all().delete()
+    Station.objects.all().delete()
+    ImportRecord.objects.all().delete()
+
+
+def _run(argument):
+    path, dry_run = argument
+    # A forked child must not share the parent's database connection.
+    connection.close()
+    tenant = Tenant.objects.get(slug="bench")
+    plan = csv_import.parse(Path(path).read_bytes(), tenant=tenant)
+    result = services.stations_import(
+        tenant=tenant, user=None, plan=plan, source=ImportSource.COMMAND, file_name=path, dry_run=dry_run
+    )
+    assert result.ok, result.errors[:3]
+    return len(plan.stations)
+
+
+def figures(path: Path, dry_run: bool) -> tuple[float, float, int]:
+    cpus, peaks = [], []
+    for _ in range(RUNS):
+        _clear()
+        connection.close()
+        cpu, peak, stations = bench_workbook.measure(_run, (str(path), dry_run))
+        cpus.append(cpu)
+        peaks.append(peak)
+    return statistics.median(cpus), max(peaks), stations
+
+
+def main() -> None:
+    setup_test_environment()
+    folder = Path(tempfile.mkdtemp(prefix="bench-workbook-import-"))
+    connection.settings_dict["TEST"]["NAME"] = str(folder / "bench.sqlite3")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        Tenant.objects.create(name="Bench", slug="bench")
+        data = realistic_csv(ROWS, seed=ROWS)
+        files = {"csv": folder / "stations.csv"}
+        files["csv"].write_bytes(data)
+        files["xlsx"] = folder / "stations.xlsx"
+        with open(files["xlsx"], "wb") as output:
+            xlsx.write_rows(workbook_rows(data), output)
+        if shutil.which("soffice"):
+            sys.path.insert(0, str(bench_workbook.ROOT / "tests" / "data" / "libreoffice"))
+            import make
+
+            files["ods"] = folder / "stations.ods"
+            make.convert(files["xlsx"], ".ods", files["ods"], profile=str(folder / "profile"))
+        else:
+            print("soffice missing: no .ods figures")
+        print(f"{ROWS:,} rows on {connection.vendor}, CPU median of {RUNS} runs, peak RSS above the start")
+        print(f"{'format':<8}{'case':<14}{'KB':>7}{'stations':>10}{'CPU s':>8}{'× CSV':>7}{'peak MB':>9}")
+        for case, dry_run in (("check only", True), ("import", False)):
+            baseline = None
+            for label, path in files.items():
+                cpu, peak, stations = figures(path, dry_run)
+                baseline = baseline or cpu
+                size = path.stat().st_size / 1024
+                ratio = cpu / baseline
+                print(f"{label:<8}{case:<14}{size:>7.0f}{stations:>10,}{cpu:>8.3f}{ratio:>7.2f}{peak:>9.1f}")
+        _clear()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
