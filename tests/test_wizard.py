@@ -323,6 +323,7 @@ def test_back_from_connectors_keeps_both_steps_even_when_invalid(at_connectors):
     )
     assert step_of(response) == "details"
     assert response.context["form"]["station_id"].value() == "ST-100"
+    assert response.context["form"]["wifi_supported"].value() is True
     response = at_connectors.post(URL, details_data(manufacturer="Alfen BV"))
     assert step_of(response) == "connectors"
     formset = response.context["form"]
