@@ -191,6 +191,7 @@ def test_guessing_another_tenants_values_finds_nothing(operator_client, own_stat
 def test_list_shows_only_own_tenants_stations(operator_client, own_station, other_station):
     response = operator_client.get(reverse("admin:stations_station_changelist"))
     assert [station.station_id for station in response.context["cl"].result_list] == ["NC-1"]
+    assert "<h1>Stations of North Charge</h1>" in response.content.decode()
 
 
 def _manufacturer_choices(response):
@@ -238,6 +239,7 @@ def test_operator_cannot_reassign_a_station_to_another_tenant(operator_client, o
 
 
 def test_list_columns_for_operator(operator_client, own_station):
+    Station.objects.filter(pk=own_station.pk).update(gsm_supported=True)
     response = operator_client.get(reverse("admin:stations_station_changelist"))
     cl = response.context["cl"]
     assert list(cl.list_display) == [
@@ -254,6 +256,7 @@ def test_list_columns_for_operator(operator_client, own_station):
     body = response.content.decode()
     # 230 V × 16 A three-phase = 11.04 kW; 500 V × 125 A DC = 62.5 kW: the maximum shows.
     assert "62.5 kW" in body
+    assert '<td class="field-connectivity">Wi-Fi, GSM</td>' in body
     assert own_station.security_code not in body
     row = cl.result_list[0]
     assert (row.spec_count, row.max_power) == (2, 62_500)
@@ -266,6 +269,9 @@ def test_support_sees_tenant_column_and_filter(client, support, own_station, oth
     assert "tenant" in cl.list_display
     assert {f.title for f in cl.filter_specs} >= {"Tenant", "Status", "Manufacturer"}
     assert {s.station_id for s in cl.result_list} == {"NC-1", "SV-SECRET-1"}
+    body = response.content.decode()
+    assert "<h1>Stations of every operator</h1>" in body
+    assert '<td class="field-tenant nowrap">South Volt</td>' in body
 
 
 def test_max_power_annotation_matches_rule(operator_client, tenant):
@@ -703,6 +709,10 @@ def test_support_deactivates_active_stations(client, support, tenant, operator, 
 
     response = _run_action(client, "deactivate", [own_station, inactive], confirm="yes")
     assert response.status_code == 302
+    messages = [str(m) for m in client.get(response.url).context["messages"]]
+    assert messages == [
+        "1 station deactivated: they can be overridden by an import again. 1 not active, left unchanged."
+    ]
     own_station.refresh_from_db()
     assert own_station.status == StationStatus.INACTIVE
     assert own_station.deactivated_by == support
@@ -926,6 +936,9 @@ def test_refused_values_show_no_power_nor_warning(operator_client, own_station):
     assert "48.05 kW" not in body
     assert "578 V" not in body
     assert "4.8 kW" not in body
+    assert "looks like line-to-line voltage" not in body
+    # The saved specification's power (3 × 230 V × 16 A), not the refused one's (3 × 1001 V × 16 A).
+    assert re.search(r'<td class="field-power">\s*<p>11.04 kW</p>', body)
     formset = response.context["inline_admin_formsets"][0].formset
     assert [(form.instance.voltage, form.instance.power_type) for form in formset.forms[:2]] == [
         (first.voltage, first.power_type),

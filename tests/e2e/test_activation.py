@@ -81,17 +81,3 @@ def test_single_specification_and_operator_dashboard(page, live_server, tenant, 
     expect(recent.get_by_test_id("owner")).to_have_text("sarah")
     expect(page.get_by_test_id("count-active")).to_have_text("1")
     screenshot("activation-operator-dashboard")
-
-
-def test_too_many_attempts(page, live_server, tenant, operator, login, screenshot):
-    factories.make_station(tenant, operator)
-    sarah = get_user_model().objects.create_user(username="sarah", password=factories.PASSWORD)
-    login(sarah)
-    page.goto(f"{live_server.url}/stations/activate/")
-    for attempt in range(6):
-        page.get_by_label("Station ID").fill("ST1010101")
-        page.get_by_label("Security code").fill(f"GUESS-{attempt}")
-        page.get_by_role("button", name="Activate").click()
-        page.wait_for_load_state()
-    expect(page.get_by_text("Too many attempts, try again later")).to_be_visible()
-    screenshot("activation-too-many-attempts")
