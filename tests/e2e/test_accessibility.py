@@ -6,6 +6,7 @@ Admin pages come in the next round: add one `check(...)` line per page.
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from tests import factories
 from tests.csv_helpers import csv_bytes, row
@@ -178,3 +179,32 @@ FOCUS_RING_JS = """() => {
   return {tag: el.outerHTML.slice(0, 80), style: style.outlineStyle, width: parseFloat(style.outlineWidth),
           color: style.outlineColor, background: bg.join(","), contrast: (a + 0.05) / (b + 0.05)};
 }"""
+
+
+def test_without_javascript_the_phone_menu_opens_and_dark_follows_the_system(
+    browser, live_server, tenant, operator
+):
+    context = browser.new_context(
+        java_script_enabled=False, color_scheme="dark", viewport={"width": 390, "height": 800}
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(operator.username)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    # No script set data-bs-theme: brand.css's media query made the page dark (Bootstrap's dark tertiary).
+    # (page.evaluate and axe-core cannot run with JavaScript off; locators and expect can.)
+    assert page.locator("html").get_attribute("data-bs-theme") is None
+    expect(page.locator("body")).to_have_css("background-color", "rgb(43, 48, 53)")
+    expect(page.get_by_role("button", name="Theme: follows the system (change)")).to_be_hidden()
+    upload = page.get_by_role("link", name="Upload stations")
+    expect(upload).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
+    upload.click()
+    page.wait_for_url(f"{live_server.url}/stations/upload/")
+    expect(page.get_by_role("heading", name="Upload stations", exact=True)).to_be_visible()
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("button", name="+ Add stations").click()
+    expect(page.get_by_role("link", name="Import station").last).to_be_visible()
+    context.close()
