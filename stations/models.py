@@ -244,8 +244,8 @@ class ConnectorSpec(models.Model):
         blank=True,
         validators=max_power_validators,
         help_text=(
-            "Optional: the connector's rated maximum in kW (e.g. 150 for a DC unit limited to 150 kW), "
-            "when it is lower than voltage × amperage give. Leave it empty otherwise."
+            "Optional: the connector's rated maximum in kW where it is lower than voltage × amperage "
+            "(150 for a DC unit of 920 V × 400 A limited to 150 kW). Leave it empty otherwise."
         ),
     )
 

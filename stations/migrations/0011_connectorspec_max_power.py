@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='connectorspec',
             name='max_power',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text="Optional: the connector's rated maximum in kW (e.g. 150 for a DC unit limited to 150 kW), when it is lower than voltage × amperage give. Leave it empty otherwise.", max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'), message='Enter a maximum power above 0 kW (in kW, e.g. 7.4), or leave it empty.')], verbose_name='Maximum power (kW)'),
+            field=models.DecimalField(blank=True, decimal_places=2, help_text="Optional: the connector's rated maximum in kW where it is lower than voltage × amperage (150 for a DC unit of 920 V × 400 A limited to 150 kW). Leave it empty otherwise.", max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'), message='Enter a maximum power above 0 kW (in kW, e.g. 7.4), or leave it empty.')], verbose_name='Maximum power (kW)'),
         ),
         migrations.AlterField(
             model_name='importrecord',
