@@ -120,7 +120,7 @@ class ConnectorSpecInlineForm(forms.ModelForm):
         fields = SPEC_FIELDS
         field_classes = {"max_power": KilowattField}
         # Text, not type="number": a browser sends nothing for "7,4" there (KilowattField takes both).
-        widgets = {"max_power": forms.TextInput(attrs={"size": 8})}
+        widgets = {"max_power": forms.TextInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
