@@ -55,11 +55,12 @@ class ConnectorSpecInSerializer(serializers.Serializer):
     max_power = serializers.DecimalField(
         max_digits=None,
         decimal_places=None,
+        coerce_to_string=False,
         required=False,
         allow_null=True,
         help_text=(
-            "Optional: the rated maximum in kW (at most two decimals) when lower than voltage × amperage "
-            "give (OCPI max_electric_power); null or left out: the computed power."
+            "Optional: the rated maximum in kW (at most two decimals; a number, or a string such as "
+            '"7.4") where it is lower than the power of voltage × amperage; null or left out: that power.'
         ),
     )
 
@@ -91,7 +92,7 @@ class ConnectorSpecSerializer(serializers.ModelSerializer):
         coerce_to_string=False,
         allow_null=True,
         read_only=True,
-        help_text="The rated maximum in kW where given (lower than voltage × amperage give), else null.",
+        help_text="The rated maximum in kW where given (below the power of voltage × amperage), else null.",
     )
     power_w = serializers.SerializerMethodField(
         help_text="Power in W (OCPI max_electric_power): max_power × 1000 where given, else 3 × V × A for "

@@ -26,12 +26,13 @@ def test_create_with_a_maximum_power_answers_it_and_ocpi_publishes_it(api):
     assert ImportRecord.objects.get().source == ImportSource.API
 
 
-def test_a_decimal_string_and_null_are_taken(api):
-    connectors = [{**DC_920_400, "max_power": "7.45"}, {**DC_920_400, "max_power": None}]
+def test_a_json_number_a_decimal_string_and_null_are_taken(api):
+    connectors = [{**DC_920_400, "max_power": value} for value in (7.45, "7.4", None)]
     response = api.post(URL, factories.station_data(connectors=connectors), format="json")
     assert response.status_code == 201, response.json()
     assert [(c["max_power"], c["power_w"]) for c in response.json()["connectors"]] == [
         (7.45, 7_450),
+        (7.4, 7_400),
         (None, 368_000),
     ]
 
