@@ -9,6 +9,7 @@ the OCPI codes already.
 
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,6 +21,11 @@ from .serializers import spec_power_watts
 # OCPI Status: an inactive station has not reported anything to the platform yet; once activated it is
 # taken to be available (the platform that knows better overrides this with live OCPP status).
 EVSE_STATUS = {StationStatus.INACTIVE: "UNKNOWN", StationStatus.ACTIVE: "AVAILABLE"}
+# OCPI 2.2.1 EVSE.uid is CiString(36), while a Station ID may have 48 characters (OCPP's identity limit).
+# SPEC §9 makes the uid ``<station_id>-<position>``, which a roaming hub keys the EVSE by: a station whose
+# uid would not fit is refused (``ocpi_uid_too_long``) rather than sent with a uid that strict hubs reject,
+# or with a shortened one that no longer names the station and would change if the rule did.
+OCPI_UID_MAX_LENGTH = 36
 
 
 def ocpi_datetime(value: datetime) -> str:
@@ -30,6 +36,24 @@ def ocpi_datetime(value: datetime) -> str:
 
 def evse_uid(station: Station, spec: ConnectorSpec) -> str:
     return f"{station.station_id}-{spec.position}"
+
+
+def check_evse_uids(station: Station, specs: list[ConnectorSpec]) -> None:
+    """Raise ``ocpi_uid_too_long`` unless every EVSE uid of the station fits OCPI's 36 characters."""
+    longest = max((evse_uid(station, spec) for spec in specs), key=len, default="")
+    if len(longest) > OCPI_UID_MAX_LENGTH:
+        raise ValidationError(
+            "Station %(station_id)s cannot be published over OCPI: its EVSE uid “%(uid)s” has %(length)d "
+            "characters, and OCPI 2.2.1 allows %(limit)d. Station IDs of up to %(fits)d characters fit.",
+            code="ocpi_uid_too_long",
+            params={
+                "station_id": station.station_id,
+                "uid": longest,
+                "length": len(longest),
+                "limit": OCPI_UID_MAX_LENGTH,
+                "fits": OCPI_UID_MAX_LENGTH - len(longest) + len(station.station_id),
+            },
+        )
 
 
 def evse(station: Station, spec: ConnectorSpec) -> dict:
@@ -57,8 +81,13 @@ def evse(station: Station, spec: ConnectorSpec) -> dict:
 
 
 def station_evses(station: Station) -> list[dict]:
-    """The station's EVSEs in connector ID order (``station.connector_specs`` in position order)."""
-    return [evse(station, spec) for spec in sorted(station.connector_specs.all(), key=lambda s: s.position)]
+    """The station's EVSEs in connector ID order (``station.connector_specs`` in position order).
+
+    Raises ``ValidationError`` (``ocpi_uid_too_long``) for a station whose uids do not fit OCPI.
+    """
+    specs = sorted(station.connector_specs.all(), key=lambda s: s.position)
+    check_evse_uids(station, specs)
+    return [evse(station, spec) for spec in specs]
 
 
 # Serializers documenting the objects in the OpenAPI schema (the views return ``evse()`` as is).
@@ -81,7 +110,10 @@ class OcpiStatusField(serializers.CharField):
 
 
 class OcpiEvseSerializer(serializers.Serializer):
-    uid = serializers.CharField(help_text="CiString: <station_id>-<position>.")
+    uid = serializers.CharField(
+        max_length=OCPI_UID_MAX_LENGTH,
+        help_text="CiString(36): <station_id>-<position> (a station whose uid would be longer is refused).",
+    )
     status = OcpiStatusField(help_text="Status: UNKNOWN while inactive, AVAILABLE once activated.")
     connectors = OcpiConnectorSerializer(many=True)
     last_updated = serializers.CharField(help_text="DateTime: RFC 3339, UTC.")

@@ -11,12 +11,10 @@ from stations.models import ConnectorSpec, ImportRecord, Station
 
 
 def spec_power_watts(spec: ConnectorSpec) -> int:
-    """The power of a specification in W (SPEC §1), for ``power_w`` and OCPI's ``max_electric_power``.
-
-    The one place the API asks for a specification's power, so that the optional maximum power of
-    SPEC §1 changes this function only (today: ``rules.power_watts`` of voltage and amperage).
+    """The power of a specification in W (SPEC §1), for ``power_w`` and OCPI's ``max_electric_power``:
+    the maximum power where one is given, else the power of voltage and amperage (``rules.power_watts``).
     """
-    return rules.power_watts(spec.power_type, spec.voltage, spec.amperage)
+    return rules.power_watts(spec.power_type, spec.voltage, spec.amperage, spec.max_power)
 
 
 def _code_field(choices):
@@ -52,6 +50,19 @@ class ConnectorSpecInSerializer(serializers.Serializer):
     power_type = PowerTypeField(required=False, allow_blank=True, help_text="OCPI PowerType.")
     voltage = _number(help_text="Whole volts; for AC the phase (line-to-neutral) voltage.")
     amperage = _number(help_text="Whole amperes.")
+    # Parsed only (a JSON number or a decimal string); positive, two decimals and "not above V × A" are
+    # the model's rules, so the API answers with the wizard's codes.
+    max_power = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        coerce_to_string=False,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Optional: the rated maximum in kW (at most two decimals; a number, or a string such as "
+            '"7.4") where it is lower than the power of voltage × amperage; null or left out: that power.'
+        ),
+    )
 
 
 class StationInSerializer(serializers.Serializer):
@@ -75,13 +86,31 @@ class StationInSerializer(serializers.Serializer):
 
 class ConnectorSpecSerializer(serializers.ModelSerializer):
     position = serializers.IntegerField(read_only=True, help_text="The OCPP connector ID it applies to.")
+    max_power = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        coerce_to_string=False,
+        allow_null=True,
+        read_only=True,
+        help_text="The rated maximum in kW where given (below the power of voltage × amperage), else null.",
+    )
     power_w = serializers.SerializerMethodField(
-        help_text="Power in W: 3 × V × A for three-phase AC, else V × A."
+        help_text="Power in W (OCPI max_electric_power): max_power × 1000 where given, else 3 × V × A for "
+        "three-phase AC and V × A otherwise."
     )
 
     class Meta:
         model = ConnectorSpec
-        fields = ["position", "standard", "format", "power_type", "voltage", "amperage", "power_w"]
+        fields = [
+            "position",
+            "standard",
+            "format",
+            "power_type",
+            "voltage",
+            "amperage",
+            "max_power",
+            "power_w",
+        ]
 
     def get_power_w(self, spec) -> int:
         return spec_power_watts(spec)

@@ -54,6 +54,12 @@ _ERRORS = {
 _NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such station visible to you.")}
 _INVALID = {400: OpenApiResponse(ErrorSerializer, description="Refused, with every error by field path.")}
 _ACTIVE = {409: OpenApiResponse(ErrorSerializer, description="The station is active (`station_active`).")}
+_OCPI_UID = {
+    422: OpenApiResponse(
+        ErrorSerializer,
+        description="`ocpi_uid_too_long`: `<station_id>-<position>` exceeds OCPI's 36 characters.",
+    )
+}
 
 
 def _tenant_or_403(user):
@@ -161,7 +167,7 @@ class StationViewSet(
                 user=request.user,
                 station_data=body.station_data(),
                 specs=body.specs(),
-                source=ImportSource.WIZARD,
+                source=ImportSource.API,
             )
         except ValidationError as error:
             return domain_error_response(error)
@@ -197,7 +203,7 @@ class StationViewSet(
                 station=station,
                 station_data=body.station_data(),
                 specs=body.specs(),
-                source=ImportSource.WIZARD,
+                source=ImportSource.API,
             )
         except Station.DoesNotExist:
             raise Http404 from None
@@ -222,13 +228,19 @@ class StationViewSet(
             "The station's connector specifications as OCPI 2.2.1 EVSE objects: one EVSE per "
             "specification (OCPI's advice for OCPP 1.x stations), uid `<station_id>-<position>`, each "
             "with one Connector whose id is the position. Status UNKNOWN while inactive, AVAILABLE once "
-            "activated. Not paginated (a station has at most 64 specifications)."
+            "activated. Not paginated (a station has at most 64 specifications). `max_electric_power` is "
+            "the connector's maximum power where given, else voltage × amperage (× 3 for three-phase AC). "
+            "OCPI limits a uid to 36 characters: a station whose uid would be longer (a Station ID of "
+            "more than 33 characters) is refused with 422 `ocpi_uid_too_long`."
         ),
-        responses={200: ocpi.OcpiEvseSerializer(many=True), **_NOT_FOUND, **_ERRORS},
+        responses={200: ocpi.OcpiEvseSerializer(many=True), **_NOT_FOUND, **_OCPI_UID, **_ERRORS},
     )
     @action(detail=True, methods=["get"], url_path="ocpi/evses", url_name="ocpi-evses", pagination_class=None)
     def ocpi_evses(self, request, *args, **kwargs):
-        return Response(ocpi.station_evses(self.get_object()))
+        try:
+            return Response(ocpi.station_evses(self.get_object()))
+        except ValidationError as error:
+            return domain_error_response(error, status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 class ImportCursorPagination(CursorPagination):
@@ -280,12 +292,13 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return ImportRecordDetailSerializer if self.action == "retrieve" else ImportRecordSerializer
 
     @extend_schema(
-        summary="Import a CSV file",
+        summary="Import a CSV file or a workbook",
         description=(
-            "The CSV upload of the upload page: send the file as multipart field `file` or as the raw "
-            "request body. All or nothing; `dry_run=true` checks and writes nothing. Answers what the page "
-            "shows: counts, warnings and every error (row, column, cell, code, message, value); 201 when "
-            "imported, 200 for a successful check, 422 when refused."
+            "The upload of the upload page: a semicolon CSV or a workbook (.xlsx or .ods, its first "
+            "sheet), as multipart field `file` or as the raw request body. All or nothing; "
+            "`dry_run=true` checks and writes nothing. Answers what the page shows: counts, warnings "
+            "and every error (row, column, cell, code, message, value); 201 when imported, 200 for a "
+            "successful check, 422 when refused."
         ),
         parameters=[
             OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="Check only: write nothing."),
@@ -302,6 +315,11 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             },
             "text/csv": {"type": "string", "format": "binary"},
             "application/octet-stream": {"type": "string", "format": "binary"},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "type": "string",
+                "format": "binary",
+            },
+            "application/vnd.oasis.opendocument.spreadsheet": {"type": "string", "format": "binary"},
         },
         responses={
             200: ImportResultSerializer,
@@ -346,7 +364,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             tenant=tenant,
             user=request.user,
             plan=plan,
-            source=ImportSource.UPLOAD,
+            source=ImportSource.API,
             file_name=file_name,
             dry_run=dry_run,
         )

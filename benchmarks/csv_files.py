@@ -6,15 +6,16 @@ import random
 from stations.csv_format import rows_to_csv
 
 MANUFACTURERS = ["Alfen", "ABB", "Zaptec", "Easee", "Wallbox", "Ekoenergetyka", "Kempower", "Mennekes"]
-# (connector type, format, power type, voltage, amperage), as operators write them.
+# (connector type, format, power type, voltage, amperage, maximum power), as operators write them; some
+# rated below V × A, in either decimal notation.
 SPECS = [
-    ("IEC_62196_T2", "Socket", "Three-phase AC", "230", "16"),
-    ("IEC_62196_T2", "Socket", "AC_3_PHASE", "230", "32"),
-    ("Type 2 (IEC 62196-2)", "cable", "Three-phase AC", "230", "32"),
-    ("DOMESTIC_F", "SOCKET", "Single-phase AC", "230", "16"),
-    ("IEC_62196_T2_COMBO", "Cable", "DC", "500", "200"),
-    ("CHADEMO", "Cable", "DC", "500", "125"),
-    ("IEC_62196_T1", "Cable", "AC_1_PHASE", "240", "32"),
+    ("IEC_62196_T2", "Socket", "Three-phase AC", "230", "16", ""),
+    ("IEC_62196_T2", "Socket", "AC_3_PHASE", "230", "32", "11"),
+    ("Type 2 (IEC 62196-2)", "cable", "Three-phase AC", "230", "32", ""),
+    ("DOMESTIC_F", "SOCKET", "Single-phase AC", "230", "16", ""),
+    ("IEC_62196_T2_COMBO", "Cable", "DC", "500", "200", "50"),
+    ("CHADEMO", "Cable", "DC", "500", "125", "62,5"),
+    ("IEC_62196_T1", "Cable", "AC_1_PHASE", "240", "32", "7.4"),
 ]
 BOOLEANS = [("TRUE", "FALSE"), ("yes", "no"), ("1", "0"), ("TRUE", "TRUE")]
 # Bad cells a hurried spreadsheet produces: (column index, value).
@@ -39,7 +40,8 @@ def realistic_csv(rows: int, *, bad_fraction: float = 0.0, seed: int = 1, prefix
         ]
         serial = rng.choice(["", f"SN{rng.randrange(10**9):09d}"])
         for _ in range(min(rng.choice([1, 1, 2, 2, 3]), rows - len(out))):
-            out.append([*station, *rng.choice(SPECS), serial])
+            *spec, max_power = rng.choice(SPECS)
+            out.append([*station, *spec, serial, max_power])
     bad = rng.sample(range(rows), int(rows * bad_fraction))
     for index in bad:
         column, value = rng.choice(BAD_CELLS)

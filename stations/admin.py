@@ -18,7 +18,8 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, Round
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -30,7 +31,7 @@ from django.utils.html import format_html
 from . import labels, rules, selectors, services, xlsx
 from .choices import PowerType, StationStatus
 from .csv_export import EXPORT_CHUNK_SIZE, export_lines, stations_for_export
-from .forms import STANDARD_CHOICES_BY_LABEL, filled_forms
+from .forms import STANDARD_CHOICES_BY_LABEL, KilowattField, filled_forms
 from .models import ConnectorSpec, ImportRecord, LabelLayoutChoice, LabelPrint, Membership, Station, Tenant
 
 # Positions are moved out of the way by this much while a reordered set is saved (unique per station).
@@ -53,9 +54,14 @@ def _specs_of_station():
 
 
 def _power_expression():
-    # The phase factor comes from rules.power_watts itself (P = factor × V × A), so the SQL cannot drift.
-    factor = Case(*(When(power_type=kind, then=Value(rules.power_watts(kind, 1, 1))) for kind in PowerType))
-    return factor * F("voltage") * F("amperage")
+    # rules.power_watts in SQL: the maximum power where given, else factor × V × A with the phase factor
+    # from rules.computed_power_watts itself, so the SQL cannot drift. Rounded before the cast: SQLite
+    # holds 7.45 as a float, and 7.45 × 1000 may be 7449.999….
+    factor = Case(
+        *(When(power_type=kind, then=Value(rules.computed_power_watts(kind, 1, 1))) for kind in PowerType)
+    )
+    maximum = Cast(Round(F("max_power") * Value(1000)), IntegerField())
+    return Coalesce(maximum, factor * F("voltage") * F("amperage"), output_field=IntegerField())
 
 
 def annotate_spec_summary(queryset):
@@ -135,13 +141,16 @@ class TenantFilter(admin.RelatedFieldListFilter):
         self.title = "Tenant"
 
 
-SPEC_FIELDS = ["position", "standard", "format", "power_type", "voltage", "amperage"]
+SPEC_FIELDS = ["position", "standard", "format", "power_type", "voltage", "amperage", "max_power"]
 
 
 class ConnectorSpecInlineForm(forms.ModelForm):
     class Meta:
         model = ConnectorSpec
         fields = SPEC_FIELDS
+        field_classes = {"max_power": KilowattField}
+        # Text, not type="number": a browser sends nothing for "7,4" there (KilowattField takes both).
+        widgets = {"max_power": forms.TextInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

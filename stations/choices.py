@@ -72,3 +72,4 @@ class ImportSource(models.TextChoices):
     WIZARD = "wizard", "Import station (wizard)"
     UPLOAD = "upload", "Upload stations (CSV)"
     COMMAND = "command", "import_stations command"
+    API = "api", "API"

@@ -11,11 +11,12 @@ exported file imports back unchanged.
 import csv
 import secrets
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from types import SimpleNamespace
 
 from django.db.models import QuerySet
 
-from .csv_format import DELIMITER, HEADERS, neutralise_cell, rows_to_csv, station_row
+from .csv_format import ALL_HEADERS, DELIMITER, neutralise_cell, rows_to_csv, station_row
 from .models import Station
 
 EXPORT_CHUNK_SIZE = 2000
@@ -32,7 +33,7 @@ def stations_for_export(queryset: QuerySet[Station]) -> QuerySet[Station]:
 
 def export_rows(stations: Iterable[Station]) -> Iterator[list[str]]:
     """The header, then one neutralised row per connector specification, station by station."""
-    yield list(HEADERS)
+    yield list(ALL_HEADERS)
     for station in stations:
         for spec in station.connector_specs.all():
             yield [neutralise_cell(cell) for cell in station_row(station, spec)]
@@ -71,9 +72,14 @@ def _station(station_id, security_code, article_number, serial_number, wifi=True
     )
 
 
-def _spec(standard, format, power_type, voltage, amperage):
+def _spec(standard, format, power_type, voltage, amperage, max_power=None):
     return SimpleNamespace(
-        standard=standard, format=format, power_type=power_type, voltage=voltage, amperage=amperage
+        standard=standard,
+        format=format,
+        power_type=power_type,
+        voltage=voltage,
+        amperage=amperage,
+        max_power=max_power,
     )
 
 
@@ -81,7 +87,8 @@ _TYPE2_SOCKET = _spec("IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 16)
 _TYPE2_CABLE = _spec("IEC_62196_T2", "CABLE", "AC_3_PHASE", 230, 32)
 _SCHUKO = _spec("DOMESTIC_F", "SOCKET", "AC_1_PHASE", 230, 16)
 _CCS2 = _spec("IEC_62196_T2_COMBO", "CABLE", "DC", 500, 125)
-_CHADEMO = _spec("CHADEMO", "CABLE", "DC", 500, 120)
+# Rated 50 kW, below the 60 kW that 500 V × 120 A give: the example of the Maximum power column.
+_CHADEMO = _spec("CHADEMO", "CABLE", "DC", 500, 120, Decimal("50"))
 
 # The example files of the upload page: built from objects through ``station_row``, like an export. The
 # Station IDs here are the numbers; ``example_csv`` makes them unique per download.

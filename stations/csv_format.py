@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -102,6 +103,19 @@ def parse_int(value: str) -> int:
     return int(value)
 
 
+# Digits with "." or "," before the decimals, as spreadsheets write them in either locale; no thousands
+# separators (is "1,500" 1.5 or 1500?) and no exponent.
+_DECIMAL = re.compile(r"\A[+-]?[0-9]+(?:[.,][0-9]+)?\Z")
+
+
+def parse_decimal(value: str) -> Decimal:
+    if not _DECIMAL.match(value):
+        raise ValidationError(
+            "Expected a number of kW such as 7.4 or 7,4 (no thousands separators).", code="invalid_number"
+        )
+    return Decimal(value.replace(",", "."))
+
+
 def choice_parser(choices: type[models.TextChoices]) -> Callable[[str], str]:
     """A parser accepting a choice's code or its label, in any case, returning the code."""
     lookup = {}
@@ -132,6 +146,14 @@ def format_text(value) -> str:
     return "" if value is None else str(value)
 
 
+def format_decimal(value: Decimal | None) -> str:
+    """A decimal without trailing zeros, "." before the decimals: 150.00 → "150", 7.40 → "7.4"."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_bool(value: bool) -> str:
     return "TRUE" if value else "FALSE"
 
@@ -149,6 +171,8 @@ class Column:
     part: str
     parse: Callable[[str], object]
     format: Callable[[object], str]
+    # A file may leave an optional column out (its header too); the product's own files always have it.
+    optional: bool = False
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -182,9 +206,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("Voltage", "voltage", "spec", parse_int, format_text),
     Column("Amperage", "amperage", "spec", parse_int, format_text),
     Column("Serial number", "serial_number", "station", parse_identifier, format_text),
+    Column("Maximum power (kW)", "max_power", "spec", parse_decimal, format_decimal, optional=True),
 )
 
-HEADERS: tuple[str, ...] = tuple(column.header for column in COLUMNS)
+# The header every file must have (SPEC §3); ALL_HEADERS adds the optional columns, and is what the
+# product writes (export, examples, template).
+HEADERS: tuple[str, ...] = tuple(column.header for column in COLUMNS if not column.optional)
+ALL_HEADERS: tuple[str, ...] = tuple(column.header for column in COLUMNS)
 COLUMN_BY_HEADER = {column.header: column for column in COLUMNS}
 STATION_COLUMNS = tuple(column for column in COLUMNS if column.part == "station")
 SPEC_COLUMNS = tuple(column for column in COLUMNS if column.part == "spec")
@@ -198,7 +226,7 @@ def station_row(station, spec) -> list[str]:
     ]
 
 
-def rows_to_csv(rows: Iterable[Iterable[str]], header: Iterable[str] = HEADERS) -> str:
+def rows_to_csv(rows: Iterable[Iterable[str]], header: Iterable[str] = ALL_HEADERS) -> str:
     """Semicolon-separated text with the header first, CRLF line ends (as spreadsheets write them), every
     cell neutralised."""
     out = io.StringIO()

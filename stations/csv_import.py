@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 
 from . import rules, workbook
 from .csv_format import (
+    ALL_HEADERS,
     COLUMN_BY_HEADER,
     COLUMNS,
     DELIMITER,
@@ -45,8 +46,9 @@ _MODEL_FIELDS = {
     for column in COLUMNS
 }
 _HEADER_BY_FIELD = {column.field: column.header for column in COLUMNS}
-_COLUMN_ORDER = {header: index for index, header in enumerate(HEADERS)}
+_COLUMN_ORDER = {header: index for index, header in enumerate(ALL_HEADERS)}
 _STATION_ID = COLUMN_BY_HEADER["Station ID"]
+_MAX_POWER = COLUMN_BY_HEADER["Maximum power (kW)"]
 
 
 def is_required(column: Column) -> bool:
@@ -261,7 +263,7 @@ def _normalised(header: str) -> str:
     return re.sub(r"[\W_]+", "", header).lower()
 
 
-_NORMALISED_HEADERS = {_normalised(header): header for header in HEADERS}
+_NORMALISED_HEADERS = {_normalised(header): header for header in ALL_HEADERS}
 
 
 def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int] | None:
@@ -334,7 +336,7 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
                     row,
                     text,
                     "unknown_header",
-                    f"Unknown column “{text}”. The columns are: {'; '.join(HEADERS)}.",
+                    f"Unknown column “{text}”. The columns are: {'; '.join(ALL_HEADERS)}.",
                     text,
                 )
             )
@@ -440,7 +442,7 @@ class _Cells:
             if not value:
                 # The field's own rule for an empty value (``blank``), as in the wizard.
                 model_field.validate("", None)
-                return "", []
+                return (None if model_field.null else ""), []
             return model_field.clean(column.parse(value), None), []
         except ValidationError as error:
             return _INVALID, error.error_list
@@ -478,7 +480,10 @@ class _Stations:
         self.sheet = sheet
         self.problems = {(p.row, p.column): p for p in sheet.errors} if sheet is not None else {}
         self.problems_recorded: set[tuple[int, int]] = set()
-        indexed = [(column, fields[column.field]) for column in COLUMNS]
+        # An optional column the file leaves out is empty on every row, as if its cells were.
+        indexed = [(column, fields[column.field]) for column in COLUMNS if column.field in fields]
+        self.absent = {column.field: None for column in COLUMNS if column.field not in fields}
+        self.max_power_index = fields.get(_MAX_POWER.field)
         self.station_columns = [(c, i) for c, i in indexed if c.part == "station"]
         self.spec_columns = [(c, i) for c, i in indexed if c.part == "spec"]
         self.id_index = fields[_STATION_ID.field]
@@ -563,11 +568,12 @@ class _Stations:
         self.spec_row(earlier, row, cells, keep=False)
 
     def spec_row(self, station: StationPlan, row: int, cells: list[str], keep: bool = True):
-        spec = {}
+        spec = dict(self.absent)
         for column, index in self.spec_columns:
             cleaned = self.clean(station, row, column, cells[index].strip())
             if cleaned is not _INVALID:
                 spec[column.field] = cleaned
+        self.check_max_power(station, row, spec, cells)
         warning = rules.line_voltage_warning(spec.get("power_type"), spec.get("voltage"))
         if warning is not None:
             item = RowError(
@@ -578,6 +584,16 @@ class _Stations:
         if keep:
             spec["position"] = len(station.specs) + 1
             station.specs.append(spec)
+
+    def check_max_power(self, station: StationPlan, row: int, spec: dict, cells: list[str]):
+        """``ConnectorSpec.clean``'s rule, once the row's power type, voltage and amperage are valid."""
+        if spec.get("max_power") is None or not {"power_type", "voltage", "amperage"} <= spec.keys():
+            return
+        try:
+            rules.check_max_power(spec["power_type"], spec["voltage"], spec["amperage"], spec["max_power"])
+        except ValidationError as error:
+            value = cells[self.max_power_index].strip()
+            self.error(station, row, _MAX_POWER.header, error.code, _text(error), value)
 
     def clean(self, station: StationPlan, row: int, column: Column, value: str):
         """The field value of a stripped cell, or _INVALID after recording its errors."""

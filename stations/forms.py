@@ -21,12 +21,13 @@ from django.utils.safestring import mark_safe
 
 from . import rules
 from .choices import ConnectorStandard
+from .csv_format import parse_decimal
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, Station
 from .selectors import station_by_station_id, stations_visible_to
 
 DUPLICATE_CODE = "duplicate_station_id"
 BLANK_CHOICE_LABEL = "Choose…"
-SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage")
+SPEC_FIELDS = ("standard", "format", "power_type", "voltage", "amperage", "max_power")
 # People look for a standard by its name: offered by label, while ConnectorStandard keeps the OCPI order.
 STANDARD_CHOICES_BY_LABEL = sorted(ConnectorStandard.choices, key=lambda choice: str(choice[1]).casefold())
 
@@ -201,18 +202,33 @@ class QuickNumberInput(forms.NumberInput):
         return mark_safe(f'<input type="{self.input_type}" name="{escape(name)}"{shown}{final_attrs}>')
 
 
+class KilowattField(forms.DecimalField):
+    """kW with "." or "," before the decimals, as the files take them (``csv_format.parse_decimal``): a
+    ``type="number"`` input would silently send nothing for "7,4" in an English browser."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return super().to_python(parse_decimal(str(value).strip()))
+
+    def widget_attrs(self, widget):
+        return {"inputmode": "decimal"}
+
+
 class ConnectorSpecForm(forms.ModelForm):
     """One connector specification, checked by ``ConnectorSpec.full_clean()`` (station, position excluded)."""
 
     class Meta:
         model = ConnectorSpec
         fields = list(SPEC_FIELDS)
+        field_classes = {"max_power": KilowattField}
         widgets = {
             "standard": QuickSelect,
             "format": QuickSelect,
             "power_type": QuickSelect,
             "voltage": QuickNumberInput,
             "amperage": QuickNumberInput,
+            "max_power": QuickNumberInput(attrs={"type": "text"}),
         }
 
     # One helper for every item, as it holds no state of a form: a page builds up to dozens of items, and
@@ -227,6 +243,7 @@ class ConnectorSpecForm(forms.ModelForm):
             GridRow(
                 SpecField("voltage", column="col-sm-6 col-md-3", unit="V"),
                 SpecField("amperage", column="col-sm-6 col-md-3", unit="A"),
+                SpecField("max_power", column="col-sm-6 col-md-3", unit="kW"),
                 FormTemplate("stations/wizard/_connector_power.html"),
             ),
             FormTemplate("stations/wizard/_connector_warning.html"),
@@ -235,8 +252,8 @@ class ConnectorSpecForm(forms.ModelForm):
 
     @staticmethod
     def help_texts() -> dict:
-        """The model's help for voltage and amperage, keyed by the ids the inputs point at."""
-        fields = ("voltage", "amperage")
+        """The model's help for voltage, amperage and maximum power, keyed by the ids the inputs point at."""
+        fields = ("voltage", "amperage", "max_power")
         return {f"help-{name}": ConnectorSpec._meta.get_field(name).help_text for name in fields}
 
     def raw_values(self) -> dict:
@@ -252,12 +269,11 @@ class ConnectorSpecForm(forms.ModelForm):
 
 def _prepare_item_fields(fields: dict) -> None:
     """Done once on the class's fields, which every item copies, rather than again in every item."""
-    for name in ("voltage", "amperage"):
+    for name in ("voltage", "amperage", "max_power"):
         # The model's help text is shown once above the list (see ``help_texts``), not in every item.
         fields[name].help_text = ""
-        fields[name].widget.attrs.update(
-            {"inputmode": "numeric", "data-spec-field": name, "aria-describedby": f"help-{name}"}
-        )
+        fields[name].widget.attrs.update({"data-spec-field": name, "aria-describedby": f"help-{name}"})
+        fields[name].widget.attrs.setdefault("inputmode", "numeric")
     fields["power_type"].widget.attrs["data-spec-field"] = "power_type"
     fields["standard"].choices = STANDARD_CHOICES_BY_LABEL
     for name in ("standard", "format", "power_type"):
@@ -268,15 +284,28 @@ def _prepare_item_fields(fields: dict) -> None:
 _prepare_item_fields(ConnectorSpecForm.base_fields)
 
 
-def spec_preview(*, power_type="", voltage="", amperage="", **other) -> ConnectorSpec:
+def spec_preview(*, power_type="", voltage="", amperage="", max_power="", **other) -> ConnectorSpec:
     """An unsaved ``ConnectorSpec`` from raw values; a number the model field refuses stays unknown, so
-    neither power nor warning is shown for it."""
-    return ConnectorSpec(
+    neither power nor warning is shown for it (a refused maximum power: the computed power is shown)."""
+    spec = ConnectorSpec(
         power_type=power_type or "",
         voltage=_valid_number("voltage", voltage),
         amperage=_valid_number("amperage", amperage),
+        max_power=_valid_max_power(max_power),
         **{name: other.get(name) or "" for name in ("standard", "format")},
     )
+    try:
+        spec.clean()
+    except ValidationError:
+        spec.max_power = None
+    return spec
+
+
+def _valid_max_power(value):
+    try:
+        return ConnectorSpec._meta.get_field("max_power").clean(KilowattField().to_python(value), None)
+    except ValidationError:
+        return None
 
 
 def _valid_number(name: str, value) -> int | None:

@@ -11,6 +11,7 @@ from . import rules
 from .choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
 from .validators import (
     amperage_validators,
+    max_power_validators,
     validate_no_whitespace,
     validate_security_code_length,
     validate_station_id,
@@ -255,6 +256,18 @@ class ConnectorSpec(models.Model):
         validators=amperage_validators,
         help_text=f"Whole amperes, {rules.AMPERAGE_MIN} to {rules.AMPERAGE_MAX}.",
     )
+    max_power = models.DecimalField(
+        "Maximum power (kW)",
+        max_digits=7,
+        decimal_places=rules.MAX_POWER_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        validators=max_power_validators,
+        help_text=(
+            "Optional: the connector's rated maximum in kW where it is lower than voltage × amperage "
+            "(150 for a DC unit of 920 V × 400 A limited to 150 kW). Leave it empty otherwise."
+        ),
+    )
 
     class Meta:
         # By the foreign key's column: "station" would order by the station's own ordering, a join.
@@ -285,6 +298,10 @@ class ConnectorSpec(models.Model):
             models.CheckConstraint(
                 condition=models.Q(power_type__in=PowerType.values), name="connector_spec_power_type_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(max_power__isnull=True) | models.Q(max_power__gte=rules.MAX_POWER_MIN),
+                name="connector_spec_max_power_positive",
+            ),
         ]
 
     def __str__(self):
@@ -299,6 +316,7 @@ class ConnectorSpec(models.Model):
             "connector_spec_standard_valid",
             "connector_spec_format_valid",
             "connector_spec_power_type_valid",
+            "connector_spec_max_power_positive",
         }
     )
 
@@ -310,11 +328,19 @@ class ConnectorSpec(models.Model):
             if constraint.name not in self.FIELD_RULE_CONSTRAINTS:
                 constraint.validate(ConnectorSpec, self, exclude=exclude, using=using)
 
+    def clean(self):
+        super().clean()
+        if self.voltage is not None and self.amperage is not None and self.max_power is not None:
+            try:
+                rules.check_max_power(self.power_type, self.voltage, self.amperage, self.max_power)
+            except ValidationError as error:
+                raise ValidationError({"max_power": error}) from None
+
     @property
     def power_watts(self) -> int | None:
         if self.voltage is None or self.amperage is None:
             return None
-        return rules.power_watts(self.power_type, self.voltage, self.amperage)
+        return rules.power_watts(self.power_type, self.voltage, self.amperage, self.max_power)
 
     @property
     def power_display(self) -> str:

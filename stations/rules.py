@@ -8,6 +8,7 @@ import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
@@ -22,6 +23,9 @@ VOLTAGE_MIN = 110
 VOLTAGE_MAX = 1000
 AMPERAGE_MIN = 1
 AMPERAGE_MAX = 500
+# Maximum power (SPEC §1): kW with two decimals, so a whole number of watts; 0.01 kW is the least above 0.
+MAX_POWER_DECIMAL_PLACES = 2
+MAX_POWER_MIN = Decimal("0.01")
 
 # Above this a three-phase voltage is almost surely line-to-line: 277 V is the highest common phase voltage.
 HIGHEST_PHASE_VOLTAGE = 277
@@ -29,10 +33,42 @@ HIGHEST_PHASE_VOLTAGE = 277
 NOMINAL_PHASE_VOLTAGE = {380: 220, 400: 230, 415: 240, 480: 277, 690: 400}
 
 
-def power_watts(power_type: str, voltage: int, amperage: int) -> int:
-    """OCPI ``max_electric_power``: 3 × V × A for three-phase AC, V × A otherwise."""
+def computed_power_watts(power_type: str, voltage: int, amperage: int) -> int:
+    """The power voltage and amperage give: 3 × V × A for three-phase AC, V × A otherwise."""
     phases = 3 if power_type == PowerType.AC_3_PHASE else 1
     return phases * voltage * amperage
+
+
+def kw_to_watts(kilowatts: Decimal) -> int:
+    """A maximum power in kW (at most two decimals) as whole watts: 7.45 → 7450."""
+    return round(kilowatts * 1000)
+
+
+def power_watts(power_type: str, voltage: int, amperage: int, max_power: Decimal | None = None) -> int:
+    """OCPI ``max_electric_power`` (SPEC §1): the maximum power where one is given, else the computed one."""
+    if max_power is not None:
+        return kw_to_watts(max_power)
+    return computed_power_watts(power_type, voltage, amperage)
+
+
+def check_max_power(power_type: str, voltage: int, amperage: int, max_power: Decimal | None) -> None:
+    """Raise unless the maximum power (kW) is empty or at most the power voltage and amperage give."""
+    if max_power is None:
+        return
+    computed = computed_power_watts(power_type, voltage, amperage)
+    if kw_to_watts(max_power) > computed:
+        raise ValidationError(
+            "Maximum power %(max_power)s is above the %(computed)s that %(voltage)d V × %(amperage)d A "
+            "give%(phases)s; enter at most %(computed)s or leave it empty.",
+            code="max_power_above_computed",
+            params={
+                "max_power": format_kw(kw_to_watts(max_power)),
+                "computed": format_kw(computed),
+                "voltage": voltage,
+                "amperage": amperage,
+                "phases": " on three phases" if power_type == PowerType.AC_3_PHASE else "",
+            },
+        )
 
 
 def format_kw(watts: int) -> str:

@@ -2,7 +2,14 @@
 
 from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator, RegexValidator
 
-from .rules import AMPERAGE_MAX, AMPERAGE_MIN, SECURITY_CODE_MIN_LENGTH, VOLTAGE_MAX, VOLTAGE_MIN
+from .rules import (
+    AMPERAGE_MAX,
+    AMPERAGE_MIN,
+    MAX_POWER_MIN,
+    SECURITY_CODE_MIN_LENGTH,
+    VOLTAGE_MAX,
+    VOLTAGE_MIN,
+)
 
 # OCPP 2.0.1 identifierString: a-z, A-Z, 0-9 and * - _ = : + | @ .
 validate_station_id = RegexValidator(
@@ -36,4 +43,12 @@ voltage_validators = [
 amperage_validators = [
     MinValueValidator(AMPERAGE_MIN, message=AMPERAGE_MESSAGE),
     MaxValueValidator(AMPERAGE_MAX, message=AMPERAGE_MESSAGE),
+]
+
+# Positive, two decimals at most (the field's own DecimalValidator says so, code max_decimal_places).
+max_power_validators = [
+    MinValueValidator(
+        MAX_POWER_MIN,
+        message="Enter a maximum power above 0 kW (in kW, e.g. 7.4), or leave it empty.",
+    ),
 ]

@@ -19,7 +19,7 @@ import xlsxwriter
 from . import rules
 from .choices import ConnectorFormat, ConnectorStandard, PowerType
 from .csv_export import EXAMPLES, example_tag
-from .csv_format import COLUMNS, HEADERS, parse_bool, parse_int, station_row
+from .csv_format import ALL_HEADERS, COLUMNS, parse_bool, parse_decimal, parse_int, station_row
 from .workbook import TEXT_FIELDS, max_rows
 
 STATIONS_SHEET = "Stations"
@@ -28,6 +28,7 @@ CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.shee
 
 _BOOLEAN = "boolean"
 _NUMBER = "number"
+_DECIMAL = "decimal"
 _TEXT = "text"
 
 
@@ -36,6 +37,8 @@ def _cell_kind(column) -> str:
         return _BOOLEAN
     if column.parse is parse_int:
         return _NUMBER
+    if column.parse is parse_decimal:
+        return _DECIMAL
     return _TEXT
 
 
@@ -46,10 +49,10 @@ _TEXT_COLUMNS = tuple(index for index, column in enumerate(COLUMNS) if column.fi
 def _prepare(workbook, worksheet) -> None:
     bold = workbook.add_format({"bold": True})
     text = workbook.add_format({"num_format": "@"})
-    for index, header in enumerate(HEADERS):
+    for index, header in enumerate(ALL_HEADERS):
         width = max(len(header) + 2, 14)
         worksheet.set_column(index, index, width, text if index in _TEXT_COLUMNS else None)
-    worksheet.write_row(0, 0, HEADERS, bold)
+    worksheet.write_row(0, 0, ALL_HEADERS, bold)
     worksheet.freeze_panes(1, 0)
 
 
@@ -61,6 +64,9 @@ def _write_row(worksheet, row: int, cells: list[str], text_format) -> None:
             worksheet.write_boolean(row, index, value == "TRUE")
         elif kind == _NUMBER:
             worksheet.write_number(row, index, int(value))
+        elif kind == _DECIMAL:
+            # Two decimals at most: the float reads back as the same text ("7.45"), see workbook.
+            worksheet.write_number(row, index, float(parse_decimal(value)))
         else:
             worksheet.write_string(row, index, value, text_format if index in _TEXT_COLUMNS else None)
 
@@ -172,6 +178,23 @@ def write_template(output: IO[bytes], tag: str | None = None) -> None:
                     "input_message": f"A whole number from {low} to {high}.",
                     "error_title": column.header,
                     "error_message": f"Expected a whole number from {low} to {high}.",
+                },
+            )
+        elif column.field == "max_power":
+            worksheet.data_validation(
+                1,
+                index,
+                last,
+                index,
+                {
+                    "validate": "decimal",
+                    "criteria": ">=",
+                    "value": float(rules.MAX_POWER_MIN),
+                    "ignore_blank": True,
+                    "input_title": "Maximum power (kW)",
+                    "input_message": "Optional: the rated maximum in kW when lower than V × A give.",
+                    "error_title": column.header,
+                    "error_message": "Expected a number of kW above 0, with at most two decimals.",
                 },
             )
     workbook.close()

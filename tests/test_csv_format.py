@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from stations import csv_export, csv_format, csv_import
 from stations.choices import ConnectorFormat, ConnectorStandard, PowerType
-from stations.csv_format import COLUMNS, HEADERS, parse_bool, parse_int, station_row
+from stations.csv_format import ALL_HEADERS, COLUMNS, HEADERS, parse_bool, parse_int, station_row
 
 
 def test_headers_are_the_specs_in_order():
@@ -21,7 +21,11 @@ def test_headers_are_the_specs_in_order():
 
 def test_only_article_and_serial_number_are_optional():
     # Required or not is the model field's ``blank``, read by the import.
-    assert [c.header for c in COLUMNS if not csv_import.is_required(c)] == ["Article number", "Serial number"]
+    assert [c.header for c in COLUMNS if not csv_import.is_required(c)] == [
+        "Article number",
+        "Serial number",
+        "Maximum power (kW)",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -82,7 +86,12 @@ def test_station_row_formats_like_the_import_reads():
         gsm_supported=False,
     )
     spec = SimpleNamespace(
-        standard="IEC_62196_T2", format="SOCKET", power_type="AC_3_PHASE", voltage=230, amperage=16
+        standard="IEC_62196_T2",
+        format="SOCKET",
+        power_type="AC_3_PHASE",
+        voltage=230,
+        amperage=16,
+        max_power=None,
     )
     cells = station_row(station, spec)
     assert cells == [
@@ -98,6 +107,7 @@ def test_station_row_formats_like_the_import_reads():
         "230",
         "16",
         "ACE1",
+        "",
     ]
     parsed = {column.field: column.parse(cell) for column, cell in zip(COLUMNS, cells, strict=True) if cell}
     assert parsed["format"] == "SOCKET"
@@ -108,8 +118,8 @@ def test_station_row_formats_like_the_import_reads():
 @pytest.mark.parametrize("kind", sorted(csv_export.EXAMPLES))
 def test_example_files_are_semicolon_csv_with_the_header(kind):
     rows = list(csv.reader(io.StringIO(csv_export.example_csv(kind)), delimiter=";"))
-    assert rows[0] == list(HEADERS)
-    assert all(len(r) == len(HEADERS) for r in rows)
+    assert rows[0] == list(ALL_HEADERS)
+    assert all(len(r) == len(ALL_HEADERS) for r in rows)
     assert len(rows) > 2
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from stations.csv_export import export_lines
-from stations.csv_format import HEADERS, neutralise_cell, restore_cell, station_row
+from stations.csv_format import ALL_HEADERS, HEADERS, neutralise_cell, restore_cell, station_row
 from stations.models import Station
 from tests import factories
 
@@ -70,7 +70,7 @@ def test_export_action_writes_import_format(client, operator, stations):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="stations-')
     rows = _rows(response)
-    assert rows[0] == list(HEADERS)
+    assert rows[0] == list(ALL_HEADERS)
     specs = [(s, spec) for s in (first, second) for spec in s.connector_specs.all()]
     assert rows[1:] == [station_row(s, spec) for s, spec in specs]
     assert [row[HEADERS.index("Station ID")] for row in rows[1:]] == ["NC-1", "NC-1", "NC-2"]
@@ -132,7 +132,7 @@ def test_export_neutralises_formula_cells(tenant):
     rows = list(
         csv.reader(io.StringIO("".join(export_lines(Station.objects.all(), bom=False))), delimiter=";")
     )
-    row = dict(zip(HEADERS, rows[1], strict=True))
+    row = dict(zip(ALL_HEADERS, rows[1], strict=True))
     assert row["Station ID"] == "'=ST1"
     assert row["Manufacturer"] == '\'=HYPERLINK("http://evil")'
     assert row["Security code"] == "'+CODE1"
@@ -144,7 +144,7 @@ def test_export_neutralises_formula_cells(tenant):
 def test_export_is_utf8_with_semicolons_and_crlf(tenant):
     factories.make_station(tenant, station_id="NC-U", manufacturer="Ladestation Müller; Söhne")
     text = "".join(export_lines(Station.objects.all(), bom=False))
-    assert text.startswith(";".join(HEADERS) + "\r\n")
+    assert text.startswith(";".join(ALL_HEADERS) + "\r\n")
     assert '"Ladestation Müller; Söhne"' in text
 
 

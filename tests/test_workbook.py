@@ -13,7 +13,7 @@ import python_calamine
 from django.core.exceptions import ValidationError
 
 from stations import workbook, xlsx
-from stations.csv_format import HEADERS, station_row
+from stations.csv_format import ALL_HEADERS, station_row
 
 DATA = Path(__file__).parent / "data" / "libreoffice"
 WORKBOOKS = ("xlsx", "ods")
@@ -46,7 +46,7 @@ def csv_rows(name: str, encoding: str):
 def test_filled_template_reads_as_the_csv_libreoffice_saved(suffix):
     sheet, rows = read_all(f"template.{suffix}")
     assert sheet.kind == suffix
-    assert rows[0] == (1, list(HEADERS))
+    assert rows[0] == (1, list(ALL_HEADERS))
     assert [cells for _row, cells in rows] == csv_rows("template-utf8.csv", "utf-8")
     assert [row for row, _cells in rows] == [1, 2, 3, 4, 5]
     assert rows[1][1][9] == "230"  # not 230.0
@@ -204,7 +204,12 @@ def test_the_row_limit_stops_reading(settings):
         serial_number="",
     )
     spec = SimpleNamespace(
-        standard="IEC_62196_T2", format="SOCKET", power_type="AC_3_PHASE", voltage=230, amperage=16
+        standard="IEC_62196_T2",
+        format="SOCKET",
+        power_type="AC_3_PHASE",
+        voltage=230,
+        amperage=16,
+        max_power=None,
     )
     output = io.BytesIO()
     xlsx.write_rows((station_row(station, spec) for _ in range(50)), output)
@@ -232,7 +237,7 @@ def template(tmp_path):
 def test_template_reads_back_as_its_examples(template):
     sheet = workbook.read(template.read_bytes())
     rows = list(sheet.rows())
-    assert rows[0][1] == list(HEADERS)
+    assert rows[0][1] == list(ALL_HEADERS)
     ids = [cells[0] for _row, cells in rows[1:]]
     assert ids == ["EXAMPLE-ABCDEF-0001", "EXAMPLE-ABCDEF-1001", "EXAMPLE-ABCDEF-1001"]
     assert sheet.errors == []
@@ -290,6 +295,7 @@ def test_export_cells_are_typed_as_specified(tmp_path):
                     power_type="AC_3_PHASE",
                     voltage=400,
                     amperage=32,
+                    max_power=None,
                 )
             ]
         ),
@@ -298,7 +304,7 @@ def test_export_cells_are_typed_as_specified(tmp_path):
         data = output.read()
     sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
     header, row = sheet.to_python()
-    assert header == list(HEADERS)
+    assert header == list(ALL_HEADERS)
     assert row[:3] == ["00012345", "00471100", "=HYPERLINK(1)"]
     assert row[4:6] == [True, False]
     assert row[9:11] == [400.0, 32.0]

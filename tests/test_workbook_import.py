@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from stations import csv_import, workbook, xlsx
 from stations.choices import ImportSource
-from stations.csv_format import HEADERS
+from stations.csv_format import ALL_HEADERS, HEADERS
 from stations.models import ConnectorSpec, ImportRecord, Station
 from tests import factories
 
@@ -283,6 +283,7 @@ def test_engine_errors_in_a_workbook_name_the_cell_too(tenant):
                 "230",
                 "16",
                 "",
+                "",
             ],
             [
                 "W2",
@@ -296,6 +297,7 @@ def test_engine_errors_in_a_workbook_name_the_cell_too(tenant):
                 "Three-phase AC",
                 "230",
                 "999",
+                "",
                 "",
             ],
         ],
@@ -468,7 +470,7 @@ def test_export_selected_as_excel_keeps_to_the_tenant(client, operator, exported
     )
     assert response.status_code == 200
     rows = _xlsx_rows(response)
-    assert rows[0] == list(HEADERS)
+    assert rows[0] == list(ALL_HEADERS)
     assert [row[0] for row in rows[1:]] == ["00012345", "00012345", "NC-2"]
     assert rows[1][HEADERS.index("Serial number")] == "12345678901234567890"
     assert rows[1][HEADERS.index("Wi-Fi supported")] is True
@@ -516,7 +518,7 @@ def test_the_export_workbook_is_a_real_workbook_for_our_reader(client, operator,
 def test_a_line_voltage_warning_in_a_workbook_names_the_cell(tenant):
     output = io.BytesIO()
     cells = ["W1", "K7P2-93QX", "Alfen", "", "TRUE", "FALSE", "IEC_62196_T2", "Socket", "Three-phase AC"]
-    xlsx.write_rows([[*cells, "400", "16", ""]], output)
+    xlsx.write_rows([[*cells, "400", "16", "", ""]], output)
     plan = csv_import.parse(output.getvalue(), tenant=tenant)
     assert plan.errors == []
     [warning] = plan.warnings
@@ -527,7 +529,7 @@ def test_another_tenants_station_id_in_a_workbook_names_the_cell(tenant, other_t
     factories.make_station(other_tenant, station_id="SV-1")
     output = io.BytesIO()
     cells = ["SV-1", "K7P2-93QX", "Alfen", "", "TRUE", "FALSE", "IEC_62196_T2", "Socket", "Three-phase AC"]
-    xlsx.write_rows([[*cells, "230", "16", ""]], output)
+    xlsx.write_rows([[*cells, "230", "16", "", ""]], output)
     [error] = csv_import.parse(output.getvalue(), tenant=tenant).errors
     assert (error.code, error.place) == ("already_registered", "Station ID, cell A2")
 
@@ -548,7 +550,7 @@ def test_a_workbook_past_the_row_limit_is_refused_as_a_csv_is(operator_client, s
         "230",
         "16",
     ]
-    xlsx.write_rows([[f"R{n}", *cells[1:], ""] for n in range(10)], output)
+    xlsx.write_rows([[f"R{n}", *cells[1:], "", ""] for n in range(10)], output)
     response = upload(operator_client, output.getvalue(), "long.xlsx")
     assert response.status_code == 422
     assert [e.code for e in response.context["result"].errors] == ["too_many_rows"]

@@ -23,6 +23,7 @@
       power_type: value(item, "power_type"),
       voltage: value(item, "voltage"),
       amperage: value(item, "amperage"),
+      max_power: value(item, "max_power"),
     });
     var ticket = (latest.get(item) || 0) + 1;
     latest.set(item, ticket);

@@ -197,7 +197,9 @@ class StationUploadView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequi
                 "form": form,
                 "tenant": tenant_of(request.user),
                 "headers": csv_format.HEADERS,
-                "optional_headers": [c.header for c in csv_format.COLUMNS if not csv_import.is_required(c)],
+                "optional_headers": [
+                    c.header for c in csv_format.COLUMNS if not csv_import.is_required(c) and not c.optional
+                ],
                 "examples": [(kind, title) for kind, (title, _stations) in csv_export.EXAMPLES.items()],
                 "connector_types": ConnectorStandard.choices,
                 "formats": ConnectorFormat.labels,

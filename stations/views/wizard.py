@@ -222,6 +222,7 @@ class StationImportWizardView(
 @permission_required("stations.add_station", raise_exception=True)
 def connector_preview(request):
     """Power and line-voltage warning for the values typed so far (wizard.js asks; it never computes)."""
-    spec = spec_preview(**{name: request.GET.get(name, "") for name in ("power_type", "voltage", "amperage")})
+    names = ("power_type", "voltage", "amperage", "max_power")
+    spec = spec_preview(**{name: request.GET.get(name, "") for name in names})
     warning = spec.line_voltage_warning
     return JsonResponse({"power": spec.power_display, "warning": warning.message if warning else ""})

@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from stations.choices import StationStatus
 from stations.models import Station
@@ -36,8 +37,14 @@ OCPI_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?$")
 PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]+$")
 
 THREE_SPECS = [
+    # Rated 11 kW, below the 22.08 kW of 3 × 230 V × 32 A: max_electric_power is the rated maximum.
     factories.spec_data(
-        standard="IEC_62196_T2", format="SOCKET", power_type="AC_3_PHASE", voltage=230, amperage=32
+        standard="IEC_62196_T2",
+        format="SOCKET",
+        power_type="AC_3_PHASE",
+        voltage=230,
+        amperage=32,
+        max_power=Decimal("11"),
     ),
     factories.spec_data(
         standard="DOMESTIC_F", format="SOCKET", power_type="AC_1_PHASE", voltage=230, amperage=16
@@ -62,7 +69,7 @@ def test_three_specs_as_three_evses_field_by_field(api, tenant):
     assert isinstance(evses, list)
     assert len(evses) == 3
     expected = [
-        ("IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 32, 3 * 230 * 32),
+        ("IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 32, 11_000),
         ("DOMESTIC_F", "SOCKET", "AC_1_PHASE", 230, 16, 230 * 16),
         ("IEC_62196_T2_COMBO", "CABLE", "DC", 920, 400, 920 * 400),
     ]

@@ -32,6 +32,7 @@ def test_create_answers_the_station_with_ordered_connectors_and_power(api, tenan
         "power_type": "AC_3_PHASE",
         "voltage": 230,
         "amperage": 16,
+        "max_power": None,
         "power_w": 11040,
     }
     assert data["connectors"][1]["power_w"] == 500 * 125

@@ -44,10 +44,11 @@ FIXTURES = {
     "stations": ("template", (".xls",)),
 }
 
-# A station typed into the template by its user: the Text columns keep the leading zeros.
+# A station typed into the template by its user: the Text columns keep the leading zeros; a maximum power
+# of 3.6 kW (below the 3.68 kW of 230 V × 16 A) is a decimal number cell.
 FILLED_ROW = [
     "00012345", "00471100", "Mennekes Müller", "0042", True, False, "DOMESTIC_F", "Socket",
-    "Single-phase AC", 230, 16, "0000987654",
+    "Single-phase AC", 230, 16, "0000987654", 3.6,
 ]  # fmt: skip
 
 # The same rows as a semicolon CSV that a user opens in LibreOffice (which detects numbers and booleans,
@@ -67,9 +68,14 @@ def _setup_django() -> None:
 
 
 def _rows(tag: str = TAG):
+    """The template's example rows as typed into a file of one's own: without the optional columns."""
+    from stations.csv_format import COLUMNS
     from stations.xlsx import _example_rows
 
-    return _example_rows(tag)
+    return [
+        [cell for column, cell in zip(COLUMNS, cells, strict=True) if not column.optional]
+        for cells in _example_rows(tag)
+    ]
 
 
 def write_sources(folder: Path) -> None:
@@ -85,7 +91,9 @@ def write_sources(folder: Path) -> None:
     filled = openpyxl.load_workbook(folder / "template.xlsx")
     filled["Stations"].append(FILLED_ROW)
     filled.save(folder / "template.xlsx")
-    (folder / "typed-in.csv").write_text(rows_to_csv(_rows()) + TYPED_IN_EXTRA + "\r\n", encoding="utf-8")
+    (folder / "typed-in.csv").write_text(
+        rows_to_csv(_rows(), HEADERS) + TYPED_IN_EXTRA + "\r\n", encoding="utf-8"
+    )
 
     def book(name, fill):
         workbook = xlsxwriter.Workbook(str(folder / f"{name}.xlsx"))
