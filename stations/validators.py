@@ -1,5 +1,8 @@
 """Field validators on the model fields: forms, the admin, the CSV import and ``full_clean()`` share them."""
 
+import unicodedata
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator, RegexValidator
 
 from .rules import AMPERAGE_MAX, AMPERAGE_MIN, SECURITY_CODE_MIN_LENGTH, VOLTAGE_MAX, VOLTAGE_MIN
@@ -37,3 +40,51 @@ amperage_validators = [
     MinValueValidator(AMPERAGE_MIN, message=AMPERAGE_MESSAGE),
     MaxValueValidator(AMPERAGE_MAX, message=AMPERAGE_MESSAGE),
 ]
+
+
+# Control characters (Cc: tab, line breaks, form feed…), format characters (Cf: zero-width space, joiners,
+# byte-order mark, soft hyphen…) and the line / paragraph separators: none is ever meant in a value, and
+# an invisible one makes a code or an ID that looks right and never matches.
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_CHARACTER_NAMES = {
+    "\t": "a tab",
+    "\n": "a line break",
+    "\r": "a line break",
+    "\f": "a form feed",
+    "\u00ad": "a soft hyphen",
+    "\u200b": "a zero-width space",
+    "\u200c": "a zero-width non-joiner",
+    "\u200d": "a zero-width joiner",
+    "\u2060": "a word joiner",
+    "\ufeff": "a byte-order mark",
+}
+
+
+def validate_visible_text(value: str) -> None:
+    """Refuse control and invisible characters (SPEC §1), naming the first one found and where it is."""
+    # Printable text (the common case) has none of them: the per-character look is only for the rest.
+    if not isinstance(value, str) or value.isprintable():
+        return
+    for index, character in enumerate(value):
+        if unicodedata.category(character) in _UNSEEN_CATEGORIES:
+            name = _CHARACTER_NAMES.get(character) or unicodedata.name(character, "a control character")
+            name = name.lower()
+            raise ValidationError(
+                "Remove %(character)s (U+%(codepoint)04X, character %(position)d): text must not contain "
+                "control characters (tabs, line breaks…) or invisible ones.",
+                code="invisible_character",
+                params={"character": name, "codepoint": ord(character), "position": index + 1},
+            )
+
+
+DIGITS_MESSAGE = "Numbers are written with the digits 0–9 only."
+
+
+def validate_ascii_digits(text: str) -> None:
+    """Refuse a number written with other digits (٢٣٠, ２３０): ``int()`` reads them, people's tools don't.
+
+    The one rule for every way in: the CSV's parser, the form field and the API's number field call it on
+    the text before converting it.
+    """
+    if any(character.isdigit() and not character.isascii() for character in text):
+        raise ValidationError(DIGITS_MESSAGE, code="invalid_number")
