@@ -74,6 +74,11 @@ class ImportRecord(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self):
+        what = self.file_name or self.get_source_display()
+        moment = formats.localize(timezone.localtime(self.created_at)) if self.created_at else "–"
+        return f"{what} at {moment}"
+
     @property
     def errors_capped(self) -> bool:
         """Whether only the first ``STATION_IMPORT_MAX_STORED_ERRORS`` errors were stored."""
@@ -85,11 +90,6 @@ class ImportRecord(models.Model):
         retention = timedelta(days=settings.STATION_IMPORT_ERROR_RETENTION_DAYS)
         expired = self.created_at is not None and self.created_at < timezone.now() - retention
         return expired and self.error_count > 0 and not self.errors
-
-    def __str__(self):
-        what = self.file_name or self.get_source_display()
-        moment = formats.localize(timezone.localtime(self.created_at)) if self.created_at else "–"
-        return f"{what} at {moment}"
 
 
 class Station(models.Model):
