@@ -17,6 +17,7 @@ from .validators import (
     validate_no_whitespace,
     validate_security_code_length,
     validate_station_id,
+    validate_visible_nonblank_text,
     validate_visible_text,
     voltage_validators,
 )
@@ -108,7 +109,7 @@ class Station(models.Model):
     security_code = models.CharField(
         "Security code",
         max_length=rules.SECURITY_CODE_MAX_LENGTH,
-        validators=[validate_visible_text, validate_security_code_length, validate_no_whitespace],
+        validators=[validate_visible_nonblank_text, validate_security_code_length, validate_no_whitespace],
         help_text=(
             f"{rules.SECURITY_CODE_MIN_LENGTH} to {rules.SECURITY_CODE_MAX_LENGTH} characters "
             "without spaces; capitals matter. Asked for again at activation so that a mistyped "
@@ -125,7 +126,7 @@ class Station(models.Model):
         "Station serial number",
         max_length=rules.TEXT_MAX_LENGTH,
         blank=True,
-        validators=[validate_visible_text, validate_no_whitespace],
+        validators=[validate_visible_nonblank_text, validate_no_whitespace],
     )
     wifi_supported = models.BooleanField(
         "Wi-Fi",

@@ -4,6 +4,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator, RegexValidator
+from django.utils.deconstruct import deconstructible
 
 from .rules import AMPERAGE_MAX, AMPERAGE_MIN, SECURITY_CODE_MIN_LENGTH, VOLTAGE_MAX, VOLTAGE_MIN
 
@@ -60,21 +61,42 @@ _CHARACTER_NAMES = {
 }
 
 
-def validate_visible_text(value: str) -> None:
-    """Refuse control and invisible characters (SPEC §1), naming the first one found and where it is."""
-    # Printable text (the common case) has none of them: the per-character look is only for the rest.
-    if not isinstance(value, str) or value.isprintable():
-        return
-    for index, character in enumerate(value):
-        if unicodedata.category(character) in _UNSEEN_CATEGORIES:
+@deconstructible
+class VisibleTextValidator:
+    """Refuse control and invisible characters (SPEC §1), naming the first one found and where it is.
+
+    ``whitespace_refused`` is for a field whose ``validate_no_whitespace`` already refuses a tab or a line
+    break, with its own message: one error per fault.
+    """
+
+    code = "invisible_character"
+
+    def __init__(self, whitespace_refused: bool = False):
+        self.whitespace_refused = whitespace_refused
+
+    def __call__(self, value: str) -> None:
+        # Printable text (the common case) has none of them: the per-character look is only for the rest.
+        if not isinstance(value, str) or value.isprintable():
+            return
+        for index, character in enumerate(value):
+            if unicodedata.category(character) not in _UNSEEN_CATEGORIES:
+                continue
+            if self.whitespace_refused and character.isspace():
+                continue
             name = _CHARACTER_NAMES.get(character) or unicodedata.name(character, "a control character")
-            name = name.lower()
             raise ValidationError(
                 "Remove %(character)s (U+%(codepoint)04X, character %(position)d): text must not contain "
                 "control characters (tabs, line breaks…) or invisible ones.",
-                code="invisible_character",
-                params={"character": name, "codepoint": ord(character), "position": index + 1},
+                code=self.code,
+                params={"character": name.lower(), "codepoint": ord(character), "position": index + 1},
             )
+
+    def __eq__(self, other):
+        return isinstance(other, VisibleTextValidator) and self.whitespace_refused == other.whitespace_refused
+
+
+validate_visible_text = VisibleTextValidator()
+validate_visible_nonblank_text = VisibleTextValidator(whitespace_refused=True)
 
 
 DIGITS_MESSAGE = "Numbers are written with the digits 0–9 only."
