@@ -4,10 +4,12 @@ test_models.py and test_rules.py; here, one wiring case per way in."""
 
 import csv
 import io
+import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -285,3 +287,33 @@ def test_an_error_list_deleted_after_the_retention_period_says_so(
     support_client.force_login(support)
     page = support_client.get(reverse("admin:stations_importrecord_change", args=[record.pk]))
     assert "Deleted after the retention period" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_double_save_creates_one_station_and_both_answers_lead_to_it(operator, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("Two requests in parallel need PostgreSQL (SQLite serialises every writer).")
+    first = Client()
+    first.force_login(operator)
+    first.post(WIZARD, details_data())
+    revision = revision_of(first.post(WIZARD, connectors_data(spec())))
+    # A second client on the same session: the browser's two requests of one double click.
+    second = Client()
+    second.cookies = first.cookies
+    start = threading.Barrier(2)
+    answers = {}
+
+    def save(name, client):
+        try:
+            start.wait(10)
+            answers[name] = client.post(WIZARD, overview_data(wizard_revision=revision))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(n, c)) for n, c in (("one", first), ("two", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    station = Station.objects.get()
+    assert [(a.status_code, a["Location"]) for a in answers.values()] == [(302, change_url(station))] * 2
