@@ -6,7 +6,9 @@ saves, a step that fails (a Station ID taken meanwhile) sent back by ``render_re
 The project's additions, each marked "Project:" below: Back and Edit store the current step's input first;
 add / remove / move are submit buttons; a GET shows where the wizard is (formtools starts over); a page
 from a tab whose data another tab has changed since is refused (``wizard_revision``); "Start over" asks
-first; the overview is only shown for steps that validate; a Save the database refuses keeps the data.
+first; the overview is only shown for steps that validate; a Save the database refuses keeps the data; a
+second Save of data already saved (a double click, racing or not) says so and leads to the station; more
+than ``rules.MAX_CONNECTOR_SPECS`` items are refused before an action reads them.
 """
 
 import hashlib
