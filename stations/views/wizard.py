@@ -7,7 +7,7 @@ The project's additions, each marked "Project:" below: Back and Edit store the c
 add / remove / move are submit buttons; a GET shows where the wizard is (formtools starts over); a page
 from a tab whose data another tab has changed since is refused (``wizard_revision``); "Start over" asks
 first; the overview is only shown for steps that validate; a Save the database refuses keeps the data; a
-second Save of data already saved (a double click, racing or not) says so and leads to the station; more
+second Save of data already saved (a double click, racing or not) says so and links to the station; more
 than ``rules.MAX_CONNECTOR_SPECS`` items are refused before an action reads them.
 """
 
@@ -52,7 +52,9 @@ STALE_MESSAGE = "This import was changed in another tab or window: check the ove
 GONE_MESSAGE = "This import was already saved or started over."
 RESTARTED_MESSAGE = "Started over: everything entered for the previous station was discarded."
 REVISION_FIELD = "wizard_revision"
-ALREADY_SAVED_MESSAGE = "Station {station_id} was already saved (Save was sent twice): {link}."
+ALREADY_SAVED_MESSAGE = (
+    "Station {station_id} was already saved (Save was sent twice, or from another tab): {link}."
+)
 # The session key remembering the last station this wizard saved, and the revision its data had.
 SAVED_KEY = "stations_wizard_saved"
 
@@ -229,7 +231,8 @@ class StationImportWizardView(
         messages.info(
             self.request, format_html(ALREADY_SAVED_MESSAGE, station_id=station.station_id, link=link)
         )
-        return redirect("admin:stations_station_change", station.pk)
+        # The wizard starts afresh, as after any Save; the message leads to the station.
+        return redirect(self.request.path)
 
     def render_done(self, form, **kwargs):
         # Project: formtools resets the storage after done() whatever it returns; a Save the database refused

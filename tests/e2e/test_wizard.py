@@ -227,9 +227,10 @@ def test_a_tab_whose_data_changed_meanwhile_cannot_save_it(page, live_server, lo
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Station TAB-B imported. It is ready to be activated.")).to_be_visible()
 
-    # The other tab saves again: nothing left to save, and it says so.
+    # The other tab saves again the data it shows, which is saved: it says so, with a link to the station.
     other.get_by_role("button", name="Save").click()
-    expect(other.get_by_text("This import was already saved or started over.")).to_be_visible()
+    expect(other.get_by_text("Station TAB-B was already saved")).to_be_visible()
+    expect(other.get_by_role("link", name="open it")).to_be_visible()
     expect(other.get_by_test_id("wizard-step")).to_have_text("Step 1 of 3: Station details")
     screenshot_page(other, "wizard-1-details-already-saved")
     assert Station.objects.count() == 1
