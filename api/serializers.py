@@ -2,12 +2,17 @@
 the services (``full_clean``), so the API refuses exactly what the wizard refuses, with the same codes.
 """
 
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from stations import rules
 from stations.choices import ConnectorFormat, ConnectorStandard, PowerType, StationStatus
 from stations.models import ConnectorSpec, ImportRecord, Station
+from stations.validators import validate_ascii_digits
 
 
 def spec_power_watts(spec: ConnectorSpec) -> int:
@@ -40,8 +45,17 @@ def _text(**kwargs):
     return serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
 
 
+class WholeNumberField(serializers.IntegerField):
+    """DRF's integer field reads "٢٣٠" as 230: a number given as text is held to SPEC §1's digits first."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            validate_ascii_digits(data)
+        return super().to_internal_value(data)
+
+
 def _number(**kwargs):
-    return serializers.IntegerField(required=False, allow_null=True, **kwargs)
+    return WholeNumberField(required=False, allow_null=True, **kwargs)
 
 
 class ConnectorSpecInSerializer(serializers.Serializer):
@@ -76,6 +90,16 @@ class StationInSerializer(serializers.Serializer):
     connectors = ConnectorSpecInSerializer(
         many=True, help_text="The connector specifications in connector ID order: the first is connector 1."
     )
+
+    def to_internal_value(self, data):
+        # The domain's limit on the list's length, before a serializer is run for each of its items.
+        connectors = data.get("connectors") if isinstance(data, Mapping) else None
+        if isinstance(connectors, list):
+            try:
+                rules.check_spec_count(len(connectors))
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"connectors": get_error_detail(error)}) from None
+        return super().to_internal_value(data)
 
     def station_data(self) -> dict:
         return {name: value for name, value in self.validated_data.items() if name != "connectors"}

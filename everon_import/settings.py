@@ -252,6 +252,9 @@ STATION_IMPORT_MAX_STORED_ERRORS = env_int("STATION_IMPORT_MAX_STORED_ERRORS", 1
 # A request announcing a body larger than the upload limit plus this much (the form's other fields and
 # the multipart framing) is refused before its body is read.
 REQUEST_BODY_MARGIN_BYTES = 64 * 1024
+# Django's default (1,000 fields) answered an admin save of 150 connector specifications (9 fields each)
+# with a bare 400 before the form could say "at most 64": room for the form to refuse such a post itself.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 
 def env_networks(name: str) -> list[str]:

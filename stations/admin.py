@@ -31,7 +31,7 @@ from django.utils.html import format_html
 from . import labels, rules, selectors, services, xlsx
 from .choices import PowerType, StationStatus
 from .csv_export import EXPORT_CHUNK_SIZE, export_lines, stations_for_export
-from .forms import STANDARD_CHOICES_BY_LABEL, KilowattField, filled_forms
+from .forms import SPEC_COUNT_LIMITS, STANDARD_CHOICES_BY_LABEL, KilowattField, SpecCountLimit, filled_forms
 from .models import ConnectorSpec, ImportRecord, LabelLayoutChoice, LabelPrint, Membership, Station, Tenant
 
 # Positions are moved out of the way by this much while a reordered set is saved (unique per station).
@@ -178,7 +178,7 @@ class ConnectorSpecInlineForm(forms.ModelForm):
         return exclude
 
 
-class ConnectorSpecFormSet(forms.BaseInlineFormSet):
+class ConnectorSpecFormSet(SpecCountLimit, forms.BaseInlineFormSet):
     def clean(self):
         if any(self.errors):
             return
@@ -221,7 +221,12 @@ class ConnectorSpecInline(admin.TabularInline):
     fields = [*SPEC_FIELDS, "power", "warning"]
     readonly_fields = ["power", "warning"]
     min_num = 1
+    max_num = rules.MAX_CONNECTOR_SPECS
     verbose_name_plural = "connector specifications (position N is connector ID N)"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # Django's inline passes max_num only: absolute_max and validate_max are the limit's too.
+        return super().get_formset(request, obj, **{**SPEC_COUNT_LIMITS, **kwargs})
 
     def get_extra(self, request, obj=None, **kwargs):
         # One blank row on an inactive station, so that a specification can be added without JavaScript
@@ -669,6 +674,8 @@ class ImportRecordAdmin(SupportOnlyAdmin):
     @admin.display(description="error list")
     def error_list(self, record):
         """The first errors as a table, with the whole list as the CSV the upload page offers."""
+        if record.errors_pruned:
+            return "Deleted after the retention period (the record keeps the count)."
         if not record.errors:
             return self.get_empty_value_display()
         return render_to_string(

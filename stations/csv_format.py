@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from .choices import ConnectorFormat, ConnectorStandard, PowerType
+from .validators import validate_ascii_digits
 
 DELIMITER = ";"
 
@@ -97,6 +98,7 @@ def parse_bool(value: str) -> bool:
 
 def parse_int(value: str) -> int:
     # int() alone would also take "1_000" and non-ASCII digits; a spreadsheet cell is plain digits.
+    validate_ascii_digits(value)
     digits = value[1:] if value[:1] in "+-" else value
     if not (digits.isascii() and digits.isdigit()):
         raise ValidationError("Expected a whole number.", code="invalid_number")

@@ -66,7 +66,9 @@ _BINARY_SIGNATURES = (
     (b"\xff\xfe", "UTF-16 text (“Unicode text”)"),
     (b"\xfe\xff", "UTF-16 text (“Unicode text”)"),
 )
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# A NUL never occurs in text, and is in nearly every binary file: the file is not read at all. Any other
+# control character is the cells' to refuse (``validators.validate_visible_text``), naming row and column.
+_BINARY_MARKER = "\x00"
 _SAVE_AS_CSV = (
     "Save it from your spreadsheet program as “CSV (semicolon delimited)” or “CSV UTF-8” and upload that."
 )
@@ -207,8 +209,8 @@ def _decode(data: bytes, plan: ImportPlan) -> str | None:
         except UnicodeDecodeError:
             return _not_text(plan, "This file is neither UTF-8 nor Windows-1252 text.")
         plan.encoding = WINDOWS_1252
-    if _CONTROL_CHARACTERS.search(text):
-        return _not_text(plan, "This file is not a text file (it contains control characters).")
+    if _BINARY_MARKER in text:
+        return _not_text(plan, "This file is not a text file (it contains NUL bytes).")
     return text
 
 
@@ -492,6 +494,8 @@ class _Stations:
         self.current: StationPlan | None = None
         # The current station's first row, as written: its other rows must say the same.
         self.lead: dict[str, str] = {}
+        # The stations already refused for having too many rows (by id: a plan is no dictionary key).
+        self.over_limit: set[int] = set()
 
     def add(self, row: int, cells: list[str]):
         station_id = cells[self.id_index].strip()
@@ -582,8 +586,23 @@ class _Stations:
             station.warnings.append(item)
             self.plan.warnings.append(item)
         if keep:
-            spec["position"] = len(station.specs) + 1
-            station.specs.append(spec)
+            self.keep_spec(station, row, spec)
+
+    def keep_spec(self, station: StationPlan, row: int, spec: dict):
+        """Add the row's specification, or refuse the station once, at its first row past the limit."""
+        position = len(station.specs) + 1
+        try:
+            rules.check_spec_count(position)
+        except ValidationError as error:
+            if id(station) not in self.over_limit:
+                self.over_limit.add(id(station))
+                message = f"Station {station.station_id} has more than {rules.MAX_CONNECTOR_SPECS} rows. "
+                self.error(
+                    station, row, _STATION_ID.header, error.code, message + _text(error), station.station_id
+                )
+            return
+        spec["position"] = position
+        station.specs.append(spec)
 
     def check_max_power(self, station: StationPlan, row: int, spec: dict, cells: list[str]):
         """``ConnectorSpec.clean``'s rule, once the row's power type, voltage and amperage are valid."""

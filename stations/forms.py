@@ -12,6 +12,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Fieldset, Layout, LayoutObject, Row
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.formsets import TOTAL_FORM_COUNT
 from django.forms.utils import flatatt
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -326,7 +327,33 @@ def filled_forms(formset) -> list[forms.BaseForm]:
     return [form for form in formset.forms if form.cleaned_data and form not in deleted]
 
 
-class BaseConnectorSpecFormSet(forms.BaseFormSet):
+class SpecCountLimit:
+    """The domain's limit on specifications, for the wizard's formset and the admin's inline alike.
+
+    With ``absolute_max`` at the limit Django builds no item past it, however many a post announces, and
+    says "Please submit at most 64 forms": the posted count is checked by the rule instead, in its words.
+    """
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self.management_form.is_valid():
+            try:
+                rules.check_spec_count(self.management_form.cleaned_data[TOTAL_FORM_COUNT])
+            except ValidationError as error:
+                self._non_form_errors = self.error_class(
+                    error.error_list, error_class="nonform", renderer=self.renderer
+                )
+
+
+# The formset factories' keywords for the limit: ``absolute_max`` caps the items built from a post.
+SPEC_COUNT_LIMITS = {
+    "max_num": rules.MAX_CONNECTOR_SPECS,
+    "absolute_max": rules.MAX_CONNECTOR_SPECS,
+    "validate_max": True,
+}
+
+
+class BaseConnectorSpecFormSet(SpecCountLimit, forms.BaseFormSet):
     """The ordered connector specifications; item N (1-based) is the specification of connector ID N.
 
     Every item counts as "extra", so an item left completely blank is ignored rather than an error.
@@ -368,6 +395,7 @@ ConnectorSpecFormSet = forms.formset_factory(
     ConnectorSpecForm,
     formset=BaseConnectorSpecFormSet,
     extra=0,
+    **SPEC_COUNT_LIMITS,
 )
 
 
@@ -380,7 +408,7 @@ def connector_formset_data(prefix: str, items: list[dict]) -> MultiValueDict:
             f"{prefix}-TOTAL_FORMS": str(len(items)),
             f"{prefix}-INITIAL_FORMS": "0",
             f"{prefix}-MIN_NUM_FORMS": "0",
-            f"{prefix}-MAX_NUM_FORMS": "1000",
+            f"{prefix}-MAX_NUM_FORMS": str(rules.MAX_CONNECTOR_SPECS),
         }
     )
     data.update(

@@ -1,5 +1,7 @@
 """Tenants, their stations and the ordered connector specifications, with every field rule attached."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
@@ -9,12 +11,15 @@ from django.utils import formats, timezone
 
 from . import rules
 from .choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
+from .fields import WholeNumberField
 from .validators import (
     amperage_validators,
     max_power_validators,
     validate_no_whitespace,
     validate_security_code_length,
     validate_station_id,
+    validate_visible_nonblank_text,
+    validate_visible_text,
     voltage_validators,
 )
 
@@ -28,7 +33,7 @@ _CONSTRAINT_FIELDS = {"duplicate_station_id": "station_id", "no_connectivity": "
 class Tenant(models.Model):
     """An operator organisation; every station belongs to exactly one."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_visible_text])
     slug = models.SlugField(max_length=64, unique=True)
 
     class Meta:
@@ -87,6 +92,18 @@ class ImportRecord(models.Model):
         moment = formats.localize(timezone.localtime(self.created_at)) if self.created_at else "–"
         return f"{what} at {moment}"
 
+    @property
+    def errors_capped(self) -> bool:
+        """Whether only the first ``STATION_IMPORT_MAX_STORED_ERRORS`` errors were stored."""
+        return 0 < len(self.errors) < self.error_count
+
+    @property
+    def errors_pruned(self) -> bool:
+        """Whether ``prune_imports`` deleted the error list after the retention period (the count stays)."""
+        retention = timedelta(days=settings.STATION_IMPORT_ERROR_RETENTION_DAYS)
+        expired = self.created_at is not None and self.created_at < timezone.now() - retention
+        return expired and self.error_count > 0 and not self.errors
+
 
 class Station(models.Model):
     """A charging station imported into a tenant, inactive until someone activates it."""
@@ -95,7 +112,7 @@ class Station(models.Model):
     station_id = models.CharField(
         "Station ID",
         max_length=rules.STATION_ID_MAX_LENGTH,
-        validators=[validate_station_id],
+        validators=[validate_visible_text, validate_station_id],
         help_text=(
             "The ID the station uses to identify itself to the platform (OCPP), "
             f"up to {rules.STATION_ID_MAX_LENGTH} letters, digits and * - _ = : + | @ ."
@@ -104,20 +121,24 @@ class Station(models.Model):
     security_code = models.CharField(
         "Security code",
         max_length=rules.SECURITY_CODE_MAX_LENGTH,
-        validators=[validate_security_code_length, validate_no_whitespace],
+        validators=[validate_visible_nonblank_text, validate_security_code_length, validate_no_whitespace],
         help_text=(
             f"{rules.SECURITY_CODE_MIN_LENGTH} to {rules.SECURITY_CODE_MAX_LENGTH} characters "
             "without spaces; capitals matter. Asked for again at activation so that a mistyped "
             "Station ID cannot activate someone else's station. Print it on the packaging."
         ),
     )
-    manufacturer = models.CharField("Manufacturer", max_length=rules.TEXT_MAX_LENGTH)
-    article_number = models.CharField("Article number", max_length=rules.TEXT_MAX_LENGTH, blank=True)
+    manufacturer = models.CharField(
+        "Manufacturer", max_length=rules.TEXT_MAX_LENGTH, validators=[validate_visible_text]
+    )
+    article_number = models.CharField(
+        "Article number", max_length=rules.TEXT_MAX_LENGTH, blank=True, validators=[validate_visible_text]
+    )
     serial_number = models.CharField(
         "Station serial number",
         max_length=rules.TEXT_MAX_LENGTH,
         blank=True,
-        validators=[validate_no_whitespace],
+        validators=[validate_visible_nonblank_text, validate_no_whitespace],
     )
     wifi_supported = models.BooleanField(
         "Wi-Fi",
@@ -242,7 +263,7 @@ class ConnectorSpec(models.Model):
     standard = models.CharField("Standard", max_length=32, choices=ConnectorStandard.choices)
     format = models.CharField("Format", max_length=8, choices=ConnectorFormat.choices)
     power_type = models.CharField("Power type", max_length=16, choices=PowerType.choices)
-    voltage = models.PositiveSmallIntegerField(
+    voltage = WholeNumberField(
         "Voltage",
         validators=voltage_validators,
         help_text=(
@@ -251,7 +272,7 @@ class ConnectorSpec(models.Model):
             "a 400 V three-phase connector is entered as 230 V."
         ),
     )
-    amperage = models.PositiveSmallIntegerField(
+    amperage = WholeNumberField(
         "Amperage",
         validators=amperage_validators,
         help_text=f"Whole amperes, {rules.AMPERAGE_MIN} to {rules.AMPERAGE_MAX}.",

@@ -27,6 +27,14 @@ AMPERAGE_MAX = 500
 MAX_POWER_DECIMAL_PLACES = 2
 MAX_POWER_MIN = Decimal("0.01")
 
+# One specification per OCPP connector ID; real stations have a handful. The limit keeps every page and
+# form of a station small (a 1,000-specification admin page took 21 s).
+MAX_CONNECTOR_SPECS = 64
+# Django's formsets word their own limit with "%(num)d"; the domain's message fills the same parameter.
+TOO_MANY_CONNECTOR_SPECS_MESSAGE = (
+    "A station has at most %(num)d connector specifications, one per connector ID."
+)
+
 # Above this a three-phase voltage is almost surely line-to-line: 277 V is the highest common phase voltage.
 HIGHEST_PHASE_VOLTAGE = 277
 # Common line-to-line voltages and the nominal phase voltage that belongs to each.
@@ -110,9 +118,21 @@ def line_voltage_warning(power_type: str, voltage: int | None) -> LineVoltageWar
     return LineVoltageWarning(voltage, suggested_phase_voltage(voltage))
 
 
+def check_spec_count(count: int) -> None:
+    """Raise if a station would have more than ``MAX_CONNECTOR_SPECS`` specifications."""
+    if count > MAX_CONNECTOR_SPECS:
+        raise ValidationError(
+            TOO_MANY_CONNECTOR_SPECS_MESSAGE,
+            code="too_many_connector_specs",
+            params={"num": MAX_CONNECTOR_SPECS, "count": count},
+        )
+
+
 def check_positions(positions: Iterable[int]) -> None:
-    """Raise unless the positions are exactly 1..N (N ≥ 1): one per OCPP connector ID, no gaps."""
+    """Raise unless the positions are exactly 1..N (1 ≤ N ≤ ``MAX_CONNECTOR_SPECS``): one per OCPP
+    connector ID, no gaps."""
     ordered = sorted(positions)
+    check_spec_count(len(ordered))
     if not ordered:
         raise ValidationError(
             "A station needs at least one connector specification.", code="no_connector_specs"

@@ -257,12 +257,13 @@ def stations_import(
 
 
 def _errors_data(errors: list[RowError]) -> list[dict]:
-    """The errors as stored on the import record (JSON), for the downloadable error list."""
+    """The errors as stored on the import record (JSON), for the downloadable error list: the first
+    ``STATION_IMPORT_MAX_STORED_ERRORS`` of them (``error_count`` keeps the full count)."""
     return [
         {"row": e.row, "column": e.column, "code": e.code, "message": e.message, "value": e.value}
         # A workbook's errors name their cell too.
         | ({"cell": e.cell} if e.cell else {})
-        for e in errors
+        for e in errors[: settings.STATION_IMPORT_MAX_STORED_ERRORS]
     ]
 
 

@@ -306,3 +306,92 @@ def test_security_code_help_says_capitals_matter():
 )
 def test_manufacturer_and_article_number_lengths_and_security_code_required(tenant, field, value, codes):
     assert station_errors(tenant, **{field: value}).get(field, []) == codes
+
+
+# Control and invisible characters (SPEC §1): one validator on every text field (issue 11).
+
+UNSEEN = [
+    pytest.param("\t", id="tab"),
+    pytest.param("\n", id="line-feed"),
+    pytest.param("\r", id="carriage-return"),
+    pytest.param("\f", id="form-feed"),
+    pytest.param("\v", id="vertical-tab"),
+    pytest.param("\x01", id="start-of-heading"),
+    pytest.param("\x7f", id="delete"),
+    pytest.param("\x85", id="next-line"),
+    pytest.param("\u200b", id="zero-width-space"),
+    pytest.param("\u200c", id="zero-width-non-joiner"),
+    pytest.param("\u200d", id="zero-width-joiner"),
+    pytest.param("\u2060", id="word-joiner"),
+    pytest.param("\ufeff", id="byte-order-mark"),
+    pytest.param("\u00ad", id="soft-hyphen"),
+    pytest.param("\u200e", id="left-to-right-mark"),
+    pytest.param("\u2028", id="line-separator"),
+    pytest.param("\u2029", id="paragraph-separator"),
+]
+
+
+@pytest.mark.parametrize("character", UNSEEN)
+@pytest.mark.parametrize("field", ["manufacturer", "article_number"])
+def test_text_refuses_control_and_invisible_characters(tenant, field, character):
+    assert station_errors(tenant, **{field: f"Al{character}fen"}).get(field, []) == ["invisible_character"]
+
+
+@pytest.mark.parametrize("character", [c for c in UNSEEN if not c.values[0].isspace()])
+@pytest.mark.parametrize("field", ["station_id", "security_code", "serial_number"])
+def test_codes_and_ids_refuse_invisible_characters(tenant, field, character):
+    assert "invisible_character" in station_errors(tenant, **{field: f"K7P2{character}93QX"}).get(field, [])
+
+
+@pytest.mark.parametrize("field", ["security_code", "serial_number"])
+def test_a_tab_in_a_code_is_one_whitespace_error(tenant, field):
+    assert station_errors(tenant, **{field: "K7P2\t93QX"}).get(field, []) == ["whitespace"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("Müller & Söhne", id="accents"),
+        pytest.param("Alfen\u00a0NG", id="no-break-space"),
+        pytest.param("充电桩", id="chinese"),
+        pytest.param("ABB ⚡", id="symbol"),
+        pytest.param(" Alfen\t", id="stripped-around"),
+    ],
+)
+def test_visible_text_is_accepted(tenant, value):
+    assert station_errors(tenant, manufacturer=value).get("manufacturer", []) == []
+
+
+def test_the_message_names_the_character_and_where_it_is(tenant):
+    station = Station(tenant=tenant, **station_data(security_code="K7P2\u200b93QX"))
+    with pytest.raises(ValidationError) as caught:
+        station.full_clean()
+    [message] = caught.value.message_dict["security_code"]
+    assert message.startswith("Remove a zero-width space (U+200B, character 5)")
+
+
+# Digits 0–9 only (SPEC §1), in every form and in full_clean: int() would read ٢٣٠ as 230.
+
+
+@pytest.mark.parametrize(
+    ("value", "codes"),
+    [
+        pytest.param("230", [], id="ascii"),
+        pytest.param("٢٣٠", ["invalid_number"], id="arabic-indic"),
+        pytest.param("۲۳۰", ["invalid_number"], id="extended-arabic-indic"),
+        pytest.param("２３０", ["invalid_number"], id="fullwidth"),
+        pytest.param("२३०", ["invalid_number"], id="devanagari"),
+        pytest.param("23٠", ["invalid_number"], id="mixed"),
+    ],
+)
+@pytest.mark.parametrize("field", ["voltage", "amperage"])
+def test_numbers_are_written_with_ascii_digits(field, value, codes):
+    model_field = ConnectorSpec._meta.get_field(field)
+    form_field = model_field.formfield()
+    found = []
+    for clean in (lambda: model_field.clean(value, None), lambda: form_field.clean(value)):
+        try:
+            clean()
+        except ValidationError as error:
+            found.append(error.code)
+    assert found == codes * 2

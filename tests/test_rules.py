@@ -84,3 +84,22 @@ def test_connector_n_gets_specification_n(connector_id, position):
 @pytest.mark.parametrize("connector_id", [0, 4, -1, "A", "1.5", "", None, True, 2.0])
 def test_non_ocpp_connector_id_gets_specification_1(connector_id):
     assert rules.specification_for_connector(connector_id, 3) == 1
+
+
+# At most 64 specifications per station (SPEC §1, issue 11).
+
+
+@pytest.mark.parametrize("count", [1, 63, rules.MAX_CONNECTOR_SPECS])
+def test_up_to_64_specifications(count):
+    assert rules.MAX_CONNECTOR_SPECS == 64
+    rules.check_spec_count(count)
+    rules.check_positions(range(1, count + 1))
+
+
+@pytest.mark.parametrize("count", [65, 2000])
+def test_more_than_64_specifications_are_refused_with_that_number(count):
+    for check in (lambda: rules.check_spec_count(count), lambda: rules.check_positions(range(1, count + 1))):
+        with pytest.raises(ValidationError) as caught:
+            check()
+        assert caught.value.code == "too_many_connector_specs"
+        assert "at most 64 connector specifications" in caught.value.messages[0]

@@ -46,6 +46,14 @@ ACCEPTED_FILES = ",".join(
         "application/vnd.oasis.opendocument.spreadsheet",
     )
 )
+CAPPED_MESSAGE = (
+    "These are the first {stored:,} of {count:,} errors (the most an import keeps): fix them and check "
+    "the file again for the others."
+)
+PRUNED_MESSAGE = (
+    "The list of this import's {count:,} errors was deleted after the retention period ({days} days). "
+    "Check the file again to see its errors."
+)
 
 
 class UploadForm(forms.Form):
@@ -190,6 +198,7 @@ class StationUploadView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequi
             context["warnings_more"] = max(0, len(result.warnings) - ERRORS_SHOWN)
             # A refusal of the file as a whole (too large, not text, empty) reads better as a sentence.
             context["whole_file"] = bool(result.errors) and all(e.row is None for e in result.errors)
+            context["errors_stored"] = len(result.record.errors)
         return render(
             request,
             self.template_name,
@@ -224,10 +233,17 @@ class StationUploadView(TenantRequiredMixin, LoginRequiredMixin, PermissionRequi
 def upload_errors(request, pk):
     """The full error list of one import attempt as CSV, for whoever may see the attempt's record."""
     record = get_object_or_404(import_records_visible_to(request.user), pk=pk)
+    if record.errors_pruned:
+        days = settings.STATION_IMPORT_ERROR_RETENTION_DAYS
+        message = PRUNED_MESSAGE.format(count=record.error_count, days=days)
+        return render(request, "stations/upload_errors_gone.html", {"message": message}, status=410)
     errors = [
         RowError(item["row"], item["column"], item["code"], item["message"], item["value"], item.get("cell"))
         for item in record.errors
     ]
+    if record.errors_capped:
+        note = CAPPED_MESSAGE.format(stored=len(record.errors), count=record.error_count)
+        errors.insert(0, RowError(None, "", "errors_capped", note))
     response = HttpResponse(
         csv_import.errors_csv(errors).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
     )

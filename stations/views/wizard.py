@@ -6,7 +6,9 @@ saves, a step that fails (a Station ID taken meanwhile) sent back by ``render_re
 The project's additions, each marked "Project:" below: Back and Edit store the current step's input first;
 add / remove / move are submit buttons; a GET shows where the wizard is (formtools starts over); a page
 from a tab whose data another tab has changed since is refused (``wizard_revision``); "Start over" asks
-first; the overview is only shown for steps that validate; a Save the database refuses keeps the data.
+first; the overview is only shown for steps that validate; a Save the database refuses keeps the data; a
+second Save of data already saved (a double click, racing or not) says so and links to the station; more
+than ``rules.MAX_CONNECTOR_SPECS`` items are refused before an action reads them.
 """
 
 import hashlib
@@ -16,14 +18,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.forms.formsets import TOTAL_FORM_COUNT
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from formtools.wizard.forms import ManagementForm
 from formtools.wizard.views import SessionWizardView
 
-from .. import services
+from .. import rules, services
+from ..choices import ImportSource
 from ..forms import (
+    DUPLICATE_CODE,
+    SPEC_FIELDS,
     ConnectorSpecForm,
     ConnectorSpecFormSet,
     OverviewForm,
@@ -33,7 +41,7 @@ from ..forms import (
     spec_preview,
 )
 from ..models import ConnectorSpec
-from ..selectors import tenant_of
+from ..selectors import station_by_station_id, stations_visible_to, tenant_of
 from . import TenantRequiredMixin
 
 DETAILS, CONNECTORS, OVERVIEW = "details", "connectors", "overview"
@@ -44,6 +52,11 @@ STALE_MESSAGE = "This import was changed in another tab or window: check the ove
 GONE_MESSAGE = "This import was already saved or started over."
 RESTARTED_MESSAGE = "Started over: everything entered for the previous station was discarded."
 REVISION_FIELD = "wizard_revision"
+ALREADY_SAVED_MESSAGE = (
+    "Station {station_id} was already saved (Save was sent twice, or from another tab): {link}."
+)
+# The session key remembering the last station this wizard saved, and the revision its data had.
+SAVED_KEY = "stations_wizard_saved"
 
 
 class StationImportWizardView(
@@ -92,12 +105,15 @@ class StationImportWizardView(
             return redirect(self.request.path)
         # Project: a page from another tab. Nothing stored: saved or started over since (or a double click).
         stored_nothing = not self.storage.data[self.storage.step_data_key]
+        posted_revision = self.request.POST.get(REVISION_FIELD)
         if stored_nothing and posted_step != self.steps.first:
+            saved = self.saved_with_revision(posted_revision)
+            if saved is not None:
+                return self.render_already_saved(saved)
             messages.info(self.request, GONE_MESSAGE)
             return redirect(self.request.path)
         # Data changed since the page was made: show what is stored now. First-step input overwrites nothing,
         # and a client that sends no revision (a script) is not checked.
-        posted_revision = self.request.POST.get(REVISION_FIELD)
         if not stored_nothing and posted_revision not in (None, self.revision()):
             messages.warning(self.request, STALE_MESSAGE)
             self.storage.current_step = OVERVIEW
@@ -135,13 +151,24 @@ class StationImportWizardView(
 
     def render_connectors_action(self, action):
         # Project: add, remove and move are submit buttons, so the step works without JavaScript.
-        items = self.get_form(data=self.request.POST).raw_items()
+        posted = self.get_form(data=self.request.POST)
+        management = posted.management_form
+        if management.is_valid() and management.cleaned_data[TOTAL_FORM_COUNT] > rules.MAX_CONNECTOR_SPECS:
+            # More items than a station may have: refused as a whole, by the formset's own error (Django
+            # builds no item past the limit), before any action reads them.
+            return self.render(posted)
+        items = posted.raw_items()
         name, _, number = action.partition("-")
         index = int(number) if number.isdecimal() else -1
         focus = None
         if name == "add":
-            items.append({})
-            focus = ("item", len(items) - 1)
+            try:
+                rules.check_spec_count(len(items) + 1)
+            except ValidationError as error:
+                messages.error(self.request, error.messages[0])
+            else:
+                items.append({})
+                focus = ("item", len(items) - 1)
         elif name == "remove" and 0 <= index < len(items):
             del items[index]
             focus = ("item", min(index, len(items) - 1)) if items else ("add", None)
@@ -166,6 +193,47 @@ class StationImportWizardView(
                     return self.render_revalidation_failure(step, self.stored_form(step), **kwargs)
         return super().render(form, **kwargs)
 
+    def render_revalidation_failure(self, step, form, **kwargs):
+        # Project: the Station ID taken by this very data (the twin of a double Save that won the race) is no
+        # failure: the station is saved, and the wizard says so instead of showing itself still open.
+        if step == DETAILS and form.has_error("station_id", DUPLICATE_CODE):
+            twin = self.saved_twin(form)
+            if twin is not None:
+                return self.render_already_saved(twin)
+        return super().render_revalidation_failure(step, form, **kwargs)
+
+    def saved_twin(self, details_form):
+        """The station this user's wizard already saved from the stored data, or None."""
+        station_id = details_form.data.get(details_form.add_prefix("station_id"), "").strip()
+        station = station_by_station_id(station_id, stations_visible_to(self.request.user))
+        record = station.last_import if station is not None else None
+        if record is None or record.user_id != self.request.user.pk or record.source != ImportSource.WIZARD:
+            return None
+        details = details_form.cleaned_data
+        if any(getattr(station, name) != value for name, value in details.items() if name != "station_id"):
+            return None
+        specs = self.get_cleaned_data_for_step(CONNECTORS)
+        saved_specs = list(station.connector_specs.order_by("position").values(*SPEC_FIELDS))
+        return station if specs == saved_specs else None
+
+    def saved_with_revision(self, revision):
+        """The station the last Save of this session created, if the posted page showed that same data."""
+        saved = self.request.session.get(SAVED_KEY)
+        if not saved or not revision or saved["revision"] != revision:
+            return None
+        return stations_visible_to(self.request.user).filter(pk=saved["pk"]).first()
+
+    def render_already_saved(self, station):
+        self.storage.reset()
+        link = format_html(
+            '<a href="{}">open it</a>', reverse("admin:stations_station_change", args=[station.pk])
+        )
+        messages.info(
+            self.request, format_html(ALREADY_SAVED_MESSAGE, station_id=station.station_id, link=link)
+        )
+        # The wizard starts afresh, as after any Save; the message leads to the station.
+        return redirect(self.request.path)
+
     def render_done(self, form, **kwargs):
         # Project: formtools resets the storage after done() whatever it returns; a Save the database refused
         # (the Station ID taken between the revalidation and the insert) keeps the data, on the details step.
@@ -181,6 +249,7 @@ class StationImportWizardView(
             station_data=form_dict[DETAILS].cleaned_data,
             specs=form_dict[CONNECTORS].cleaned_data,
         )
+        self.request.session[SAVED_KEY] = {"revision": self.revision(), "pk": station.pk}
         messages.success(self.request, SUCCESS_MESSAGE.format(station_id=station.station_id))
         return redirect("admin:stations_station_change", station.pk)
 
