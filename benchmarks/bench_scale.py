@@ -248,7 +248,7 @@ def client_for(user) -> Client:
 
 def import_csv(count: int, prefix: str) -> bytes:
     """``count`` stations, one connector row each, in the upload format (varied like real files)."""
-    from stations.csv_format import rows_to_csv
+    from stations.csv_format import HEADERS, rows_to_csv
 
     rows = []
     for n in range(1, count + 1):
@@ -269,7 +269,7 @@ def import_csv(count: int, prefix: str) -> bytes:
                 "" if n % 5 == 0 else f"SN{n:09d}",
             ]
         )
-    return rows_to_csv(rows).encode()
+    return rows_to_csv(rows, HEADERS).encode()
 
 
 def run_import(data: bytes, tenant):
