@@ -215,8 +215,6 @@ class Station(models.Model):
             # The overview's manufacturer filter lists the distinct manufacturers of a tenant (or of all).
             models.Index(fields=["tenant", "manufacturer"]),
             models.Index(fields=["manufacturer"]),
-            models.Index(fields=["serial_number"]),
-            models.Index(fields=["article_number"]),
             # The overview's default order across tenants (support staff): station_id, then -pk, the admin's
             # tie-breaker. An operator's page already walks (tenant, station_id) with an incremental sort.
             models.Index(fields=["station_id", "-id"], name="station_order_idx"),

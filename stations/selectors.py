@@ -1,6 +1,8 @@
 """Reads, each scoped to what the asking user may see: the only place tenant scope is applied."""
 
+from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
 from .choices import StationStatus
@@ -79,3 +81,27 @@ def kept_checks_of(user) -> QuerySet[ImportRecord]:
         return ImportRecord.objects.none()
     checks = ImportRecord.objects.filter(tenant=tenant, dry_run=True, succeeded=True)
     return checks.defer("kept_file", "errors", "plan")
+
+
+def distinct_values(queryset: QuerySet, field_name: str) -> list:
+    """The distinct values of ``field_name`` in ``queryset`` (already scoped), in order.
+
+    PostgreSQL 15 has no skip scan: ``DISTINCT`` reads every row of the tenant (50–390 ms at 900,000
+    stations), while a recursive "loose index scan" jumps from value to value in the field's index (< 1 ms).
+    """
+    values = queryset.order_by(field_name).values_list(field_name, flat=True)
+    if connection.vendor != "postgresql":
+        return list(values.distinct())
+    if values.query.is_empty():
+        return []
+    first_sql, first_params = values[:1].query.sql_with_params()
+    step = values.filter(**{f"{field_name}__gt": RawSQL("found.value", ())})[:1]
+    next_sql, next_params = step.query.sql_with_params()
+    sql = (
+        f"WITH RECURSIVE found(value) AS (({first_sql}) UNION ALL "
+        f"SELECT ({next_sql}) FROM found WHERE found.value IS NOT NULL) "
+        f"SELECT value FROM found WHERE value IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*first_params, *next_params])
+        return [value for (value,) in cursor.fetchall()]

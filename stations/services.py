@@ -130,6 +130,11 @@ def _codes_match(given: str, expected: str) -> bool:
     )
 
 
+_ACTIVATION_UNCHECKED = [
+    field.name for field in Station._meta.concrete_fields if field.name not in ("status", "activated_at")
+]
+
+
 def station_activate(*, user, station_id: str, security_code: str, client_address: str | None, now=None):
     """Activate the station with ``station_id`` (any case) for ``user`` if ``security_code`` matches.
 
@@ -161,10 +166,13 @@ def station_activate(*, user, station_id: str, security_code: str, client_addres
             station.status = StationStatus.ACTIVE
             station.activated_at = now
             station.activated_by = user
-            station.full_clean()
-            station.version = F("version") + 1
+            # Only the values activation sets are checked, in Python: the rest was checked when the station
+            # was written, and checking it again cost 8 of 12 queries (the tenant, the user, the Station ID's
+            # uniqueness, two CHECKs in savepoints). The database still enforces the user's FK and the CHECKs.
+            station.full_clean(exclude=_ACTIVATION_UNCHECKED, validate_constraints=False)
+            # The row is locked: its version as read is current.
+            station.version += 1
             station.save(update_fields=["status", "activated_at", "activated_by", "updated_at", "version"])
-            station.refresh_from_db(fields=["version"])
             return station
         # Counted inside the transaction: for a known station the row lock makes check-and-count atomic.
         throttling.failure_record(station_id, client_address, now=now)

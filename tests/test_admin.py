@@ -378,6 +378,38 @@ def test_list_query_count_is_fixed(client, tenant, other_tenant, operator, suppo
     assert many <= 10
 
 
+@pytest.mark.parametrize("persona", ["operator", "support"])
+def test_list_count_stops_at_the_cap(client, monkeypatch, tenant, other_tenant, operator, support, persona):
+    from stations.admin import CappedPaginator, StationAdmin
+
+    client.force_login(operator if persona == "operator" else support)
+    url = reverse("admin:stations_station_changelist")
+    monkeypatch.setattr(CappedPaginator, "CAP", 12)
+    monkeypatch.setattr(CappedPaginator, "CAP_TEXT", "12")
+    monkeypatch.setattr(StationAdmin, "list_per_page", 5)
+    _bulk_stations(tenant, 12, "NC")
+    at_cap = client.get(url)
+    assert at_cap.context["cl"].result_count == 12
+    assert not at_cap.context["cl"].paginator.capped
+    assert "12 stations" in at_cap.content.decode()
+    assert "more than 12" not in at_cap.content.decode()
+    at_cap_queries = _list_queries(client, url)
+
+    _bulk_stations(tenant, 30, "NCX")
+    _bulk_stations(other_tenant, 30, "SVX")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url + "?p=3")
+    body = response.content.decode()
+    assert response.context["cl"].paginator.capped
+    assert "more than 12 stations" in body
+    assert "Select all matching stations (more than 12)" in body
+    assert len(queries) == at_cap_queries
+    # The count reads at most CAP + 1 rows, and the pages stop at the cap (5 a page: 3).
+    count_sql = next(query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"])
+    assert "LIMIT 13" in count_sql
+    assert client.get(url + "?p=4").status_code == 302  # Django's answer to a page past the end
+
+
 # -------------------------------------------------------------------------------------- change page
 
 
