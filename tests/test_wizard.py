@@ -207,7 +207,7 @@ def test_generate_fills_in_a_code_and_keeps_what_was_entered(operator_client):
     content = response.content.decode()
     assert 'id="error-summary"' not in content
     assert "is-invalid" not in content
-    assert 'aria-label="Generate a security code"' in content
+    assert 'Generate<span class="visually-hidden"> a security code</span></button>' in content
     assert form.fields["security_code"].widget.attrs.get("autofocus") is True
     # The code passes the security-code rule: Next takes it (and a second Generate gives another).
     assert operator_client.post(URL, data).context["form"]["security_code"].value() != code
