@@ -126,7 +126,13 @@ class StationDetailsForm(forms.ModelForm):
 
     helper = wizard_helper(
         Layout(
-            Row(Column("station_id", css_class="col-md-6"), Column("security_code", css_class="col-md-6")),
+            Row(
+                Column("station_id", css_class="col-md-6"),
+                Column(
+                    Field("security_code", template="stations/wizard/_security_code_field.html"),
+                    css_class="col-md-6",
+                ),
+            ),
             Row(Column("manufacturer", css_class="col-md-6"), Column("article_number", css_class="col-md-6")),
             Row(Column("serial_number", css_class="col-md-6")),
             Fieldset("Connectivity type*", "wifi_supported", "gsm_supported", css_class="connectivity"),
@@ -370,7 +376,14 @@ class BaseConnectorSpecFormSet(SpecCountLimit, forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        rules.check_positions(range(1, len(filled_forms(self)) + 1))
+        filled = filled_forms(self)
+        if not filled and self.forms:
+            # Nothing entered at all: the first item's required fields say what "a specification" needs.
+            first = self.forms[0]
+            for name, field in first.fields.items():
+                if field.required:
+                    first.add_error(name, ValidationError(field.error_messages["required"], code="required"))
+        rules.check_positions(range(1, len(filled) + 1))
 
     @property
     def cleaned_data(self) -> list[dict]:

@@ -7,6 +7,7 @@ app_name = "stations"
 urlpatterns = [
     path("import/", wizard.StationImportWizardView.as_view(), name="import"),
     path("import/preview/", wizard.connector_preview, name="import_preview"),
+    path("import/security-code/", wizard.generate_code, name="generate_code"),
     path("upload/", upload.StationUploadView.as_view(), name="upload"),
     path("upload/example-<slug:kind>.csv", upload.example_csv, name="example_csv"),
     path("upload/template.xlsx", upload.template_xlsx, name="template_xlsx"),

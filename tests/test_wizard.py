@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 
 from stations.choices import ImportSource, StationStatus
@@ -190,6 +191,54 @@ def test_duplicate_station_id_of_other_tenant_reveals_nothing(operator_client, o
     assert "South Volt" not in content
 
 
+GENERATED_CODE = re.compile(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
+
+
+def test_generate_fills_in_a_code_and_keeps_what_was_entered(operator_client):
+    # Without JavaScript: the button submits the step, which comes back with a code and no errors.
+    data = {**details_data(security_code="typed", manufacturer=""), "generate_code": "1"}
+    response = operator_client.post(URL, data)
+    assert step_of(response) == "details"
+    form = response.context["form"]
+    code = form["security_code"].value()
+    assert GENERATED_CODE.fullmatch(code)
+    entered = {name: form[name].value() for name in ("station_id", "manufacturer", "wifi_supported")}
+    assert entered == {"station_id": "ST-100", "manufacturer": "", "wifi_supported": True}
+    content = response.content.decode()
+    assert 'id="error-summary"' not in content
+    assert "is-invalid" not in content
+    assert 'Generate<span class="visually-hidden"> a security code</span></button>' in content
+    assert form.fields["security_code"].widget.attrs.get("autofocus") is True
+    # The code passes the security-code rule: Next takes it (and a second Generate gives another).
+    assert operator_client.post(URL, data).context["form"]["security_code"].value() != code
+    response = operator_client.post(URL, details_data(security_code=code))
+    assert step_of(response) == "connectors"
+    response = operator_client.post(URL, connectors_data(spec()))
+    assert operator_client.post(URL, overview_data()).status_code == 302
+    assert Station.objects.get().security_code == code
+
+
+def test_generate_from_a_reload_keeps_the_generated_code(operator_client):
+    operator_client.post(URL, {**details_data(), "generate_code": "1"})
+    code = operator_client.get(URL).context["form"]["security_code"].value()
+    assert GENERATED_CODE.fullmatch(code)
+
+
+def test_generate_code_endpoint_gives_a_fresh_uncached_code(operator_client, tenant):
+    endpoint = reverse("stations:generate_code")
+    response = operator_client.get(endpoint)
+    assert GENERATED_CODE.fullmatch(response.json()["code"])
+    assert "no-store" in response["Cache-Control"]
+    assert operator_client.get(endpoint).json()["code"] != response.json()["code"]
+    assert operator_client.post(endpoint).status_code == 405
+    client = Client()
+    assert client.get(endpoint).status_code == 302
+    viewer = make_operator(tenant, "viewer")
+    viewer.groups.clear()
+    client.force_login(viewer)
+    assert client.get(endpoint).status_code == 403
+
+
 def test_tampered_management_form_is_a_bad_request(operator_client):
     assert operator_client.post(URL, {"details-station_id": "X"}).status_code == 400
     assert operator_client.post(URL, _management("nowhere", {})).status_code == 400
@@ -240,6 +289,19 @@ def test_at_least_one_connector_specification_is_required(at_connectors):
     assert [e.code for e in response.context["form"].non_form_errors().as_data()] == ["no_connector_specs"]
     # The domain's message, as rules.check_positions words it.
     assert "A station needs at least one connector specification." in response.content.decode()
+
+
+def test_an_untouched_connector_form_marks_the_fields_a_specification_needs(at_connectors):
+    response = at_connectors.post(URL, connectors_data({"standard": ""}))
+    formset = response.context["form"]
+    assert [e.code for e in formset.non_form_errors().as_data()] == ["no_connector_specs"]
+    assert codes(formset.forms[0].errors) == {
+        name: ["required"] for name in ("standard", "format", "power_type", "voltage", "amperage")
+    }
+    content = response.content.decode()
+    assert 'href="#id_connectors-0-standard"' in content
+    assert 'aria-invalid="true"' in content
+    assert formset.forms[0].fields["standard"].widget.attrs.get("autofocus") is True
 
 
 def test_power_and_line_voltage_warning_shown_beside_each_item(at_connectors):
@@ -336,7 +398,8 @@ def test_back_from_details_with_edits_then_next_keeps_them(at_overview):
     assert step_of(response) == "details"
     # Change a value and go "back" from the first step's Edit: stored, not lost.
     response = at_overview.post(URL, details_data(manufacturer="Changed", station_id="ST-200"))
-    assert step_of(response) == "connectors"
+    assert step_of(response) == "overview"
+    response = at_overview.post(URL, overview_data(wizard_goto_step="connectors"))
     assert len(response.context["form"].forms) == 2
     response = at_overview.post(URL, connectors_data(spec(), DC, wizard_goto_step="details"))
     assert response.context["form"]["manufacturer"].value() == "Changed"
@@ -353,6 +416,37 @@ def test_edit_links_on_the_overview_go_back_to_each_step(at_overview):
     response = at_overview.post(URL, overview_data(wizard_goto_step="connectors"))
     assert step_of(response) == "connectors"
     assert [form["power_type"].value() for form in response.context["form"].forms] == ["AC_3_PHASE", "DC"]
+
+
+@pytest.mark.parametrize("step", ["details", "connectors"])
+def test_next_after_an_edit_from_the_overview_returns_to_the_overview(at_overview, step):
+    at_overview.post(URL, overview_data(wizard_goto_step=step))
+    data = details_data(manufacturer="Edited") if step == "details" else connectors_data(spec(voltage="240"))
+    response = at_overview.post(URL, data)
+    assert step_of(response) == "overview"
+    rows = dict(response.context["station_rows"])
+    specs = response.context["specs"]
+    assert (rows["Manufacturer"], [s.voltage for s in specs]) == (
+        ("Edited", [230, 500]) if step == "details" else ("Alfen", [240])
+    )
+    # The marker is spent: the next pass through the steps goes step by step again.
+    at_overview.post(URL, overview_data(wizard_goto_step="connectors"))
+    at_overview.post(URL, connectors_data(spec(), wizard_goto_step="details"))
+    assert step_of(at_overview.post(URL, details_data())) == "connectors"
+
+
+def test_an_edit_that_fails_stays_on_its_step_until_fixed(at_overview):
+    at_overview.post(URL, overview_data(wizard_goto_step="details"))
+    response = at_overview.post(URL, details_data(station_id=""))
+    assert step_of(response) == "details"
+    assert step_of(at_overview.post(URL, details_data())) == "overview"
+
+
+def test_back_from_a_step_reached_by_edit_then_next_goes_step_by_step(at_overview):
+    at_overview.post(URL, overview_data(wizard_goto_step="connectors"))
+    response = at_overview.post(URL, connectors_data(spec(), DC, wizard_goto_step="details"))
+    assert step_of(response) == "details"
+    assert step_of(at_overview.post(URL, details_data())) == "connectors"
 
 
 def test_a_forged_jump_forward_is_ignored(operator_client):

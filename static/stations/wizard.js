@@ -51,4 +51,27 @@
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
   }
+
+  // Generate: a code from the server (stations:generate_code, so the rule lives once), filled in place.
+  // Without an answer the button does what it does without this script: it submits the step.
+  var codeUrl = form.getAttribute("data-generate-code-url");
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-generate-code]");
+    if (!button || !codeUrl || button.hasAttribute("data-submitting")) return;
+    event.preventDefault();
+    var field = document.getElementById(button.getAttribute("aria-controls"));
+    fetch(codeUrl, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : Promise.reject(response); })
+      .then(function (data) {
+        field.value = data.code;
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+        // The field, not the button: a screen reader reads the new code out with its label.
+        field.focus();
+        field.select();
+      })
+      .catch(function () {
+        button.setAttribute("data-submitting", "");
+        if (form.requestSubmit) form.requestSubmit(button); else button.click();
+      });
+  });
 })();

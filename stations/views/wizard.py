@@ -8,7 +8,8 @@ add / remove / move are submit buttons; a GET shows where the wizard is (formtoo
 from a tab whose data another tab has changed since is refused (``wizard_revision``); "Start over" asks
 first; the overview is only shown for steps that validate; a Save the database refuses keeps the data; a
 second Save of data already saved (a double click, racing or not) says so and links to the station; more
-than ``rules.MAX_CONNECTOR_SPECS`` items are refused before an action reads them.
+than ``rules.MAX_CONNECTOR_SPECS`` items are refused before an action reads them; Generate fills in a security
+code (a submit button); Next after an Edit from the overview returns to the overview.
 """
 
 import hashlib
@@ -24,6 +25,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 from formtools.wizard.forms import ManagementForm
 from formtools.wizard.views import SessionWizardView
 
@@ -57,6 +60,9 @@ ALREADY_SAVED_MESSAGE = (
 )
 # The session key remembering the last station this wizard saved, and the revision its data had.
 SAVED_KEY = "stations_wizard_saved"
+# The wizard storage's extra data: set while a step reached through the overview's Edit is being corrected.
+RETURN_TO_OVERVIEW = "return_to_overview"
+GENERATE_CODE_BUTTON = "generate_code"
 
 
 class StationImportWizardView(
@@ -123,6 +129,8 @@ class StationImportWizardView(
             return self.render_restart_confirmation()
         if action and posted_step == CONNECTORS:
             return self.render_connectors_action(action)
+        if GENERATE_CODE_BUTTON in self.request.POST and posted_step == DETAILS:
+            return self.render_generated_code()
         return super().post(*args, **kwargs)
 
     def store_current_input(self):
@@ -136,7 +144,15 @@ class StationImportWizardView(
         form = self.store_current_input()
         if self.get_step_index(goto_step) > self.get_step_index():
             return self.render(form, **kwargs)  # forward only through Next, which validates
+        # Project: a step opened by the overview's Edit returns there on Next; Back from a step forgets it.
+        self.storage.extra_data[RETURN_TO_OVERVIEW] = self.steps.current == OVERVIEW
         return super().render_goto_step(goto_step, **kwargs)
+
+    def render_next_step(self, form, **kwargs):
+        if self.storage.extra_data.pop(RETURN_TO_OVERVIEW, False):
+            self.storage.current_step = OVERVIEW
+            return self.render(self.stored_form(OVERVIEW), **kwargs)
+        return super().render_next_step(form, **kwargs)
 
     def revision(self) -> str:
         """A fingerprint of the stored input: it changes whenever the data does, and only then."""
@@ -148,6 +164,19 @@ class StationImportWizardView(
         context = super().get_context_data(form=self.store_current_input())
         context["station_id"] = (self.storage.get_step_data(DETAILS) or {}).get(f"{DETAILS}-station_id", "")
         return TemplateResponse(self.request, "stations/wizard/start_over.html", context)
+
+    def render_generated_code(self):
+        # Project: Generate without JavaScript. The step's input is kept with a fresh code and shown unbound,
+        # as a connector action is: no submission, so no "required" errors for fields not filled in yet.
+        data = self.request.POST.copy()
+        form = self.get_form(data=data)
+        data[form.add_prefix("security_code")] = rules.generate_security_code()
+        self.storage.set_step_data(DETAILS, self.get_form_step_data(form))
+        entered = {name: form[name].data for name in form.fields}
+        fresh = self.get_form(data=None)
+        fresh.initial = entered
+        fresh.fields["security_code"].widget.attrs["autofocus"] = True
+        return self.render(fresh)
 
     def render_connectors_action(self, action):
         # Project: add, remove and move are submit buttons, so the step works without JavaScript.
@@ -285,6 +314,15 @@ class StationImportWizardView(
             "specs": specs,
             "warnings": [spec for spec in specs if spec.line_voltage_warning],
         }
+
+
+@require_GET
+@never_cache
+@login_required
+@permission_required("stations.add_station", raise_exception=True)
+def generate_code(request):
+    """A fresh security code for the wizard's Generate (wizard.js asks; the rule lives in ``rules``)."""
+    return JsonResponse({"code": rules.generate_security_code()})
 
 
 @login_required

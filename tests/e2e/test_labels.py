@@ -1,6 +1,9 @@
 """The label's QR code in a real browser: decoded from the printed PDF, opened after signing in, it fills
 in both fields (the code from the fragment, which then leaves the address bar) and activates."""
 
+import re
+from pathlib import Path
+
 import pypdfium2
 import pytest
 import zxingcpp
@@ -9,6 +12,7 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from stations import rules, services
+from stations.models import Station
 from tests import factories
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -80,3 +84,52 @@ def test_scanned_link_survives_signing_in(page, live_server, tenant, operator):
     expect(page.get_by_label("Station ID")).to_have_value("QR-LOGIN-1")
     expect(page.get_by_label("Security code")).to_have_value(code)
     assert "#" not in page.url
+
+
+def test_from_a_generated_code_in_the_wizard_to_an_activated_station(
+    page, browser, browser_context_args, live_server, operator, login
+):
+    """Issue 14's "Done when": generate, import, print from the import's page, scan, sign in, activate."""
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    page.get_by_label("Station ID").fill("ST-E2E-LABEL")
+    page.get_by_role("button", name="Generate a security code").click()
+    code_field = page.get_by_label("Security code")
+    expect(code_field).to_have_value(re.compile(r"^\w{4}-\w{4}-\w{2}$"))
+    code = code_field.input_value()
+    page.get_by_label("Manufacturer").fill("Łódź Ladetechnik")
+    page.get_by_label("Article number").fill("NG910-60023")
+    page.get_by_label("Wi-Fi").check()
+    page.get_by_role("button", name="Next", exact=True).click()
+    item = page.locator("[data-connector-item]").first
+    item.get_by_label("Standard").select_option(label="Type 2 (IEC 62196-2)")
+    item.get_by_label("Format").select_option(label="Socket")
+    item.get_by_label("Power type").select_option(label="Three-phase AC")
+    item.get_by_label("Voltage").fill("230")
+    item.get_by_label("Amperage").fill("16")
+    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Station ST-E2E-LABEL imported.")).to_be_visible()
+
+    # Save leads to the station in the management overview; the import's page is the product's.
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Imports", exact=True).click()
+    page.get_by_test_id("imports-table").get_by_role("link").first.click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"^Labels: A4 sheet")).click()
+    (link,) = qr_links(Path(download.value.path()).read_bytes())
+    assert link.startswith(f"{live_server.url}/stations/activate/?station_id=ST-E2E-LABEL#code=")
+
+    # A second account, on a second device (the phone that scanned the label), not signed in yet.
+    owner = get_user_model().objects.create_user(username="owner", password=factories.PASSWORD)
+    phone = browser.new_context(**browser_context_args).new_page()
+    phone.goto(link)
+    phone.get_by_label("Username").fill(owner.get_username())
+    phone.get_by_label("Password").fill(factories.PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    expect(phone.get_by_label("Station ID")).to_have_value("ST-E2E-LABEL")
+    expect(phone.get_by_label("Security code")).to_have_value(code)
+    phone.get_by_role("button", name="Activate").click()
+    expect(phone.get_by_role("heading", name="Station ST-E2E-LABEL is active")).to_be_visible()
+    assert Station.objects.get(station_id="ST-E2E-LABEL").activated_by == owner
+    phone.context.close()

@@ -1,5 +1,7 @@
 """The import wizard in a real Chromium, walked as an operator would."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -76,8 +78,8 @@ def test_focus_lands_on_the_first_error_or_else_the_summary(page, live_server, l
 
     fill_details(page, "ST-ERRORS")
     next_button(page).click()
-    next_button(page).click()  # nothing entered: no field to focus, the script focuses the summary
-    expect(page.locator("#error-summary")).to_be_focused()
+    next_button(page).click()  # nothing entered: the first item's required fields are marked, focus on one
+    expect(page.locator("[data-connector-item]").first.get_by_label("Standard")).to_be_focused()
     fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 2300, 0)
     next_button(page).click()
     expect(page.locator("[data-connector-item]").first.get_by_label("Voltage")).to_be_focused()
@@ -90,3 +92,31 @@ def test_links_use_the_brand_colour(page, live_server, login, operator):
     expect(link).to_have_css("color", "rgb(11, 93, 75)")
     link.hover()
     expect(link).to_have_css("color", "rgb(8, 68, 56)")
+
+
+GENERATED_CODE = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}$")
+
+
+def test_generate_fills_the_code_in_place_and_focuses_it(page, live_server, login, operator, screenshot):
+    # The no-JavaScript path (a submit) is tests/test_wizard.py's; the script fills in without a page load.
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    page.get_by_label("Station ID").fill("ST-GEN-1")
+    page.get_by_label("Security code").fill("typed")
+    page.evaluate("window.notReloaded = true")
+    generate = page.get_by_role("button", name="Generate a security code")
+    expect(generate).to_have_text("Generate a security code")
+    expect(generate).to_have_attribute("type", "submit")
+
+    generate.click()
+    field = page.get_by_label("Security code")
+    expect(field).to_have_value(GENERATED_CODE)
+    expect(field).to_be_focused()
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.get_by_label("Station ID")).to_have_value("ST-GEN-1")
+    expect(page.locator("#error-summary")).to_have_count(0)
+    screenshot("wizard-1-details-generated")
+    first = field.input_value()
+    generate.click()
+    expect(field).not_to_have_value(first)
+    expect(field).to_have_value(GENERATED_CODE)
