@@ -648,3 +648,49 @@ def test_nul_in_a_session_cookie_or_a_sign_in_is_not_a_500(client, operator):
     assert response.status_code in (200, 400)
     response = client.post("/admin/login/", {"username": "olivia\x00", "password": "x"})
     assert response.status_code in (200, 400)
+
+
+def test_a_json_body_over_djangos_memory_limit_is_json_413(a_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = {
+        "station_id": "HUGE-1",
+        "security_code": "K7P2-93QX",
+        "manufacturer": "A" * 20_000,
+        "wifi_supported": True,
+        "connectors": [factories.spec_data()],
+    }
+    response = a_api.post("/api/v1/stations/", body, format="json")
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "request_too_large"
+    assert not Station.objects.filter(station_id="HUGE-1").exists()
+
+
+def test_a_labels_print_past_the_limit_is_refused_before_it_is_drawn(
+    operator, operator_client, tenant, monkeypatch
+):
+    """ "Select all" of a large tenant would draw every label in one request (3,000 take 7 s of CPU and
+    1.4 MB; a million would hold a worker for most of an hour). The print is refused, saying the limit."""
+    from stations import labels
+
+    monkeypatch.setattr(labels, "MAX_LABELS", 3)
+    for index in range(4):
+        factories.make_station(tenant, operator, station_id=f"MANY-{index}")
+    response = operator_client.post(
+        reverse("admin:stations_station_changelist"),
+        {"action": "print_labels_sheet", "select_across": "1", "index": "0", "_selected_action": ["1"]},
+        follow=True,
+    )
+    assert response.get("Content-Type") != "application/pdf"
+    assert "At most 3 labels are printed at once" in response.content.decode()
+    assert not LabelPrint.objects.exists()
+    response = operator_client.post(
+        reverse("admin:stations_station_changelist"),
+        {
+            "action": "print_labels_sheet",
+            "_selected_action": list(
+                Station.objects.filter(station_id__in=["MANY-0", "MANY-1"]).values_list("pk", flat=True)
+            ),
+        },
+    )
+    assert response["Content-Type"] == "application/pdf"
