@@ -694,3 +694,117 @@ def test_a_labels_print_past_the_limit_is_refused_before_it_is_drawn(
         },
     )
     assert response["Content-Type"] == "application/pdf"
+
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", f"/stations/imports/{HUGE}/"),
+        ("get", f"/stations/imports/{HUGE}/plan.csv"),
+        ("get", f"/stations/imports/{HUGE}/labels.pdf"),
+        ("get", f"/stations/upload/{HUGE}/errors.csv"),
+        ("post", f"/stations/imports/{HUGE}/import/"),
+        ("post", f"/account/api-tokens/{HUGE}/revoke/"),
+        ("get", f"/admin/stations/station/?last_import__id__exact={HUGE}"),
+        ("get", f"/admin/stations/station/{HUGE}/change/"),
+        ("get", "/stations/imports/?page=" + HUGE),
+    ],
+)
+def test_out_of_range_numbers_are_not_a_500(operator_client, station_a, method, url):
+    response = getattr(operator_client, method)(url)
+    assert response.status_code in (200, 302, 404), url
+
+
+def test_out_of_range_numbers_in_the_api_are_404(a_api):
+    assert a_api.get(f"/api/v1/imports/{HUGE}/").status_code == 404
+    assert a_api.get("/api/v1/stations/", {"page_size": HUGE}).status_code == 200
+
+
+def test_an_expired_kept_file_is_not_imported(operator_client, check_a):
+    from datetime import timedelta
+
+    ImportRecord.objects.filter(pk=check_a.pk).update(created_at=check_a.created_at - timedelta(hours=25))
+    response = operator_client.post(reverse("stations:import_checked", args=[check_a.pk]))
+    assert response.status_code in (404, 410)
+    assert not Station.objects.filter(station_id="CHECKED-A").exists()
+    page = operator_client.get(reverse("stations:import_detail", args=[check_a.pk])).content.decode()
+    assert reverse("stations:import_checked", args=[check_a.pk]) not in page
+
+
+def test_a_kept_file_is_checked_again_when_its_station_went_to_another_tenant(
+    operator_client, check_a, other_tenant
+):
+    factories.make_station(other_tenant, station_id="checked-a", manufacturer="Secret B")
+    response = operator_client.post(reverse("stations:import_checked", args=[check_a.pk]))
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "already registered" in body
+    assert "Secret B" not in body
+    assert "South" not in body
+    assert Station.objects.get(station_id__iexact="checked-a").tenant == other_tenant
+
+
+def test_an_imported_or_failed_record_is_not_a_kept_check(operator_client, import_a, failed_a):
+    for record in (import_a, failed_a):
+        assert operator_client.post(reverse("stations:import_checked", args=[record.pk])).status_code == 404
+
+
+def test_a_token_of_a_deactivated_account_is_401(operator, station_a):
+    api = bearer(api_token_create(user=operator, name="x")[1])
+    assert api.get("/api/v1/stations/").status_code == 200
+    operator.is_active = False
+    operator.save()
+    assert api.get("/api/v1/stations/").status_code == 401
+
+
+# -- Content-Security-Policy: the new pages hold nothing the policy (no inline script or style) blocks ---
+
+
+def _inline_violations(html: str) -> list[str]:
+    found = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", html)
+    found += re.findall(r"<[a-z][^>]*\s(?:style|on[a-z]+)=[^>]*>", html)
+    found += re.findall(r"<style[\s>]", html)
+    found += re.findall(r"""(?:href|src)=["']https?://(?!testserver)[^"']+""", html)
+    return found
+
+
+def test_new_pages_have_no_inline_script_or_style(operator_client, check_a, failed_a, import_a):
+    operator_client.post(reverse("api:tokens"), {"name": "csp"})
+    urls = [
+        reverse("api:tokens"),
+        reverse("stations:imports"),
+        *(reverse("stations:import_detail", args=[r.pk]) for r in (check_a, failed_a, import_a)),
+    ]
+    for url in urls:
+        response = operator_client.get(url)
+        assert response.status_code == 200, url
+        assert "script-src 'self'" in response["Content-Security-Policy"], url
+        assert _inline_violations(response.content.decode()) == [], url
+    checked = operator_client.post(
+        reverse("stations:upload"),
+        {"file": SimpleUploadedFile("c.csv", csv_bytes(row(Station_ID="CSP-1"))), "check_only": "on"},
+    )
+    assert _inline_violations(checked.content.decode()) == []
+    imported = operator_client.post(reverse("stations:import_checked", args=[check_a.pk]))
+    assert imported.status_code == 200
+    assert _inline_violations(imported.content.decode()) == []
+
+
+def test_the_api_docs_page_has_no_inline_script(client, db):
+    response = client.get(reverse("api:docs"))
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", response.content.decode())
+    assert not re.findall(r"<[a-z][^>]*\son[a-z]+=", response.content.decode())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "drf-spectacular's swagger_ui.html holds an inline <style> (body margin) that style-src 'self' "
+        "blocks (Chromium logs it; the docs still render, 10 operations): cosmetic, left as found."
+    ),
+)
+def test_the_api_docs_page_has_no_inline_style(client, db):
+    assert _inline_violations(client.get(reverse("api:docs")).content.decode()) == []
