@@ -808,3 +808,30 @@ def test_the_api_docs_page_has_no_inline_script(client, db):
 )
 def test_the_api_docs_page_has_no_inline_style(client, db):
     assert _inline_violations(client.get(reverse("api:docs")).content.decode()) == []
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "\uff11", "1\u00b2"])
+def test_the_import_filter_takes_any_digit_like_text_without_a_500(operator_client, import_a, value):
+    """str.isdigit() is true for "²" (and other Unicode digits) that int() cannot read, or reads as
+    another number ("٣" is 3, "１" is 1): only ASCII digits name a record."""
+    url = reverse("admin:stations_station_changelist")
+    response = operator_client.get(url, {"last_import__id__exact": value})
+    assert response.status_code in (200, 302)
+    assert "IMPORTED-A" not in response.content.decode()
+
+
+def test_too_many_multipart_fields_in_the_api_is_json(a_api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    body = {f"f{i}": "x" for i in range(10)}
+    body["file"] = SimpleUploadedFile("s.csv", csv_bytes(row(Station_ID="FIELDS-1")))
+    response = a_api.post("/api/v1/imports/", body, format="multipart")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "bad_request"
+    assert not Station.objects.filter(station_id="FIELDS-1").exists()
+
+
+def test_a_long_token_name_is_a_form_error(operator_client):
+    response = operator_client.post(reverse("api:tokens"), {"name": "n" * 5000})
+    assert response.status_code == 400
+    assert not ApiToken.objects.exists()
