@@ -368,7 +368,11 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         else:
             data = request.data.get("raw", b"")
             file_name = request.query_params.get("file_name", "")
-            size = max(len(data), int(request.META.get("CONTENT_LENGTH") or 0))
+            try:
+                announced = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                announced = 0  # as Django reads a bad Content-Length (and so the body: empty)
+            size = max(len(data), announced)
             plan = csv_import.size_refusal(size) or csv_import.parse(data, tenant=tenant)
         result = services.stations_import(
             tenant=tenant,

@@ -835,3 +835,11 @@ def test_a_long_token_name_is_a_form_error(operator_client):
     response = operator_client.post(reverse("api:tokens"), {"name": "n" * 5000})
     assert response.status_code == 400
     assert not ApiToken.objects.exists()
+
+
+def test_a_raw_api_import_with_a_bad_content_length_is_not_a_500(a_api):
+    response = a_api.post(
+        "/api/v1/imports/", csv_bytes(row(Station_ID="LEN-1")), content_type="text/csv", CONTENT_LENGTH="abc"
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "empty_file"
