@@ -843,3 +843,99 @@ def test_a_raw_api_import_with_a_bad_content_length_is_not_a_500(a_api):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "empty_file"
+
+
+def test_a_refused_station_of_another_tenant_keeps_the_files_spelling_everywhere(b_api, b_client, station_a):
+    """A's station is ALPHA-1; B's file says alpha-1. Nothing B sees may spell it A's way."""
+    response = b_api.post(
+        "/api/v1/imports/?dry_run=true", csv_bytes(row(Station_ID="alpha-1")), content_type="text/csv"
+    )
+    assert response.status_code == 422
+    assert "ALPHA-1" not in response.content.decode()
+    record = ImportRecord.objects.get(pk=response.json()["import_record"])
+    for url in (
+        reverse("stations:import_detail", args=[record.pk]),
+        reverse("stations:import_plan", args=[record.pk]),
+        reverse("stations:upload_errors", args=[record.pk]),
+        f"/api/v1/imports/{record.pk}/",
+    ):
+        client = b_api if url.startswith("/api/") else b_client
+        body = client.get(url).content.decode("utf-8-sig")
+        assert "ALPHA-1" not in body, url
+    page = b_client.post(
+        reverse("stations:upload"),
+        {"file": SimpleUploadedFile("x.csv", csv_bytes(row(Station_ID="alpha-1")))},
+    )
+    assert "ALPHA-1" not in page.content.decode()
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_WORKBOOK = (
+    f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets>'
+    "</workbook>"
+).encode()
+_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&%s;" % bytes([97 + i])) * 10) for i in range(8))
+    + b"]><workbook>&i;</workbook>"
+)
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"xl/workbook.xml": _WORKBOOK},
+        {"xl/workbook.xml": b"<not xml"},
+        {"xl/workbook.xml": _LAUGHS},
+        {"xl/workbook.xml": f'<workbook xmlns="{_MAIN}"/>'.encode()},
+        {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"},
+        {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": _LAUGHS},
+    ],
+    ids=["no-rels", "not-xml", "billion-laughs", "no-sheets", "ods-no-content", "ods-laughs"],
+)
+def test_broken_workbooks_are_refused_with_a_message_not_a_500(a_api, members):
+    response = a_api.post("/api/v1/imports/", _zip(members), content_type="application/octet-stream")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["message"]
+
+
+def _with_member_header(
+    data: bytes, name: bytes, *, method: int | None = None, flags: int | None = None
+) -> bytes:
+    """``data`` with the local and central headers of member ``name`` claiming another compression
+    method or flags (an encrypted member, a method Python's zipfile does not know)."""
+    import struct
+
+    raw = bytearray(data)
+    for signature, flags_at, method_at, name_len_at, name_at in (
+        (b"PK\x03\x04", 6, 8, 26, 30),
+        (b"PK\x01\x02", 8, 10, 28, 46),
+    ):
+        position = raw.find(signature)
+        while position >= 0:
+            length = struct.unpack_from("<H", raw, position + name_len_at)[0]
+            if bytes(raw[position + name_at : position + name_at + length]) == name:
+                if method is not None:
+                    struct.pack_into("<H", raw, position + method_at, method)
+                if flags is not None:
+                    struct.pack_into("<H", raw, position + flags_at, flags)
+            position = raw.find(signature, position + 4)
+    return bytes(raw)
+
+
+@pytest.mark.parametrize(("method", "flags"), [(99, None), (None, 1)], ids=["unknown-method", "encrypted"])
+def test_a_workbook_with_an_unreadable_member_is_refused_not_a_500(a_api, method, flags):
+    data = _with_member_header(
+        _zip({"xl/workbook.xml": _WORKBOOK}), b"xl/workbook.xml", method=method, flags=flags
+    )
+    response = a_api.post("/api/v1/imports/", data, content_type="application/octet-stream")
+    assert response.status_code == 422
+    data = _with_member_header(
+        _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}),
+        b"mimetype",
+        method=method,
+        flags=flags,
+    )
+    response = a_api.post("/api/v1/imports/", data, content_type="application/octet-stream")
+    assert response.status_code == 422
