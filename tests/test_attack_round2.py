@@ -894,10 +894,14 @@ _LAUGHS = (
     ],
     ids=["no-rels", "not-xml", "billion-laughs", "no-sheets", "ods-no-content", "ods-laughs"],
 )
-def test_broken_workbooks_are_refused_with_a_message_not_a_500(a_api, members):
+def test_broken_workbooks_are_refused_with_a_message_not_a_500(a_api, operator_client, members):
     response = a_api.post("/api/v1/imports/", _zip(members), content_type="application/octet-stream")
     assert response.status_code == 422
     assert response.json()["errors"][0]["message"]
+    page = operator_client.post(
+        reverse("stations:upload"), {"file": SimpleUploadedFile("w.xlsx", _zip(members))}
+    )
+    assert page.status_code == 422
 
 
 def _with_member_header(
