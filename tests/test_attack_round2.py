@@ -943,3 +943,46 @@ def test_a_workbook_with_an_unreadable_member_is_refused_not_a_500(a_api, method
     )
     response = a_api.post("/api/v1/imports/", data, content_type="application/octet-stream")
     assert response.status_code == 422
+
+
+@pytest.fixture
+def viewer(tenant):
+    """A staff user of tenant A who may only view stations."""
+    from django.contrib.auth.models import Permission
+
+    from stations.models import Membership
+
+    user = get_user_model().objects.create_user(username="viewer", password=factories.PASSWORD, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_station"))
+    Membership.objects.create(user=user, tenant=tenant)
+    return user
+
+
+def test_a_view_only_user_gets_no_labels_and_cannot_import(client, viewer, station_a, import_a, check_a):
+    client.force_login(viewer)
+    response = client.post(
+        reverse("admin:stations_station_changelist"),
+        {"action": "print_labels_sheet", "_selected_action": [station_a.pk]},
+    )
+    assert response.get("Content-Type") != "application/pdf"
+    assert client.get(reverse("stations:import_labels", args=[import_a.pk])).status_code == 403
+    assert client.post(reverse("stations:import_checked", args=[check_a.pk])).status_code == 403
+    assert client.get(reverse("stations:upload_errors", args=[import_a.pk])).status_code == 403
+    assert client.get(reverse("stations:import_detail", args=[import_a.pk])).status_code == 200
+    assert not LabelPrint.objects.exists()
+    api = bearer(api_token_create(user=viewer, name="v")[1])
+    assert api.get("/api/v1/stations/ALPHA-1/").status_code == 200
+    assert api.delete("/api/v1/stations/ALPHA-1/").status_code == 403
+    assert (
+        api.post("/api/v1/imports/", csv_bytes(row(Station_ID="V-1")), content_type="text/csv").status_code
+        == 403
+    )
+    assert Station.objects.filter(station_id="ALPHA-1").exists()
+
+
+def test_create_api_token_for_an_unknown_user_is_an_error_not_a_traceback(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("create_api_token", "nobody", "--name", "x")
+    assert not ApiToken.objects.exists()
