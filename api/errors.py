@@ -4,7 +4,7 @@ The shape is always ``{"code", "message", "errors": [{"field", "code", "message"
 path into the request body (``connectors[1].voltage``) or null for the request as a whole.
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -92,6 +92,15 @@ def api_exception_handler(exc, context):
     """DRF's handler (status, headers such as Retry-After and WWW-Authenticate), with our body."""
     if isinstance(exc, DjangoValidationError):
         return domain_error_response(exc)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's guard on bodies it holds in memory (DATA_UPLOAD_MAX_MEMORY_SIZE): else an HTML 400 page.
+        message = "The request body is too large. Send a file to imports/ as a file, not as JSON."
+        return Response(
+            error_body("request_too_large", message), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
+    if isinstance(exc, SuspiciousOperation):
+        # Django's other request guards (too many form fields or files): its 400, as JSON.
+        return Response(error_body("bad_request", "The request is not valid."), status=400)
     if isinstance(exc, Http404):
         # Says nothing of why: another tenant's station is as absent as a station that does not exist.
         exc = exceptions.NotFound("Not found.")

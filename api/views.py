@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -74,7 +75,16 @@ def _station_status(error: ValidationError) -> int:
     return status.HTTP_409_CONFLICT if getattr(error, "code", None) == "station_active" else 400
 
 
-class StationCursorPagination(CursorPagination):
+class _CursorPagination(CursorPagination):
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # A forged cursor's position is a text compared in SQL, where PostgreSQL cannot take a NUL.
+        if cursor is not None and cursor.position is not None and "\x00" in cursor.position:
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+
+class StationCursorPagination(_CursorPagination):
     # The Station ID never changes once imported (an override keeps its spelling) and is unique.
     ordering = "station_id"
     page_size = 100
@@ -243,7 +253,7 @@ class StationViewSet(
             return domain_error_response(error, status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
-class ImportCursorPagination(CursorPagination):
+class ImportCursorPagination(_CursorPagination):
     ordering = ("-created_at", "-pk")
     page_size = 100
     page_size_query_param = "page_size"
@@ -358,7 +368,11 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         else:
             data = request.data.get("raw", b"")
             file_name = request.query_params.get("file_name", "")
-            size = max(len(data), int(request.META.get("CONTENT_LENGTH") or 0))
+            try:
+                announced = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                announced = 0  # as Django reads a bad Content-Length (and so the body: empty)
+            size = max(len(data), announced)
             plan = csv_import.size_refusal(size) or csv_import.parse(data, tenant=tenant)
         result = services.stations_import(
             tenant=tenant,

@@ -122,14 +122,15 @@ class ImportFilter(admin.SimpleListFilter):
         records = selectors.import_records_listed_for(request.user).filter(dry_run=False, succeeded=True)
         choices = list(records[: self.CHOICES_SHOWN])
         chosen = self.value()
-        if chosen and chosen.isdigit() and all(str(r.pk) != chosen for r in choices):
+        if chosen and chosen.isascii() and chosen.isdigit() and all(str(r.pk) != chosen for r in choices):
             choices += list(records.filter(pk=int(chosen)))
         return [(str(record.pk), str(record)) for record in choices]
 
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        if not self.value().isdigit():
+        # ASCII only: "²" is a digit to isdigit() but not to int().
+        if not (self.value().isascii() and self.value().isdigit()):
             return queryset.none()
         visible = selectors.import_records_visible_to(request.user).filter(pk=int(self.value()))
         return queryset.filter(last_import__in=visible.values("pk"))

@@ -104,6 +104,9 @@ ROLL = LabelLayout(
     padding=1.5,
 )
 LAYOUTS = {layout.key: layout for layout in (SHEET, ROLL)}
+# Labels drawn in one request: an import's whole row limit, not a "select all" of a large tenant (3,000
+# labels take about 7 s of CPU; a million would hold a worker for most of an hour).
+MAX_LABELS = 5_000
 
 
 def pdf_response(pdf: bytes, file_name: str) -> HttpResponse:

@@ -450,8 +450,16 @@ def labels_print(
         selectors.stations_visible_to(user)
         .filter(pk__in=wanted)
         .order_by("station_id")
-        .only("station_id", "security_code", "manufacturer", "article_number", "tenant_id")
+        .only("station_id", "security_code", "manufacturer", "article_number", "tenant_id")[
+            : labels.MAX_LABELS + 1
+        ]
     )
+    if len(chosen) > labels.MAX_LABELS:
+        raise ValidationError(
+            "At most %(limit)s labels are printed at once: choose fewer stations.",
+            code="too_many_labels",
+            params={"limit": f"{labels.MAX_LABELS:,}"},
+        )
     if not chosen:
         raise ValidationError("There are no stations to print labels for.", code="no_stations")
     try:

@@ -15,6 +15,7 @@ import io
 import math
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -258,6 +259,19 @@ def _detect_ole2(data: bytes) -> None:
     raise not_a_workbook("an Office 97–2003 file")
 
 
+# A part missing (KeyError), not XML or past expat's entity limit (ParseError), a damaged, encrypted
+# (RuntimeError) or oddly compressed (NotImplementedError) member: the file's fault, not a 500.
+_DAMAGED = (
+    KeyError,
+    ElementTree.ParseError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
 def _detect_zip(data: bytes) -> str:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -278,7 +292,10 @@ def _detect_zip(data: bytes) -> str:
                 "xlsb_format",
             )
         if "mimetype" in names:
-            mimetype = archive.read("mimetype").strip()
+            try:
+                mimetype = archive.read("mimetype").strip()
+            except _DAMAGED as error:
+                raise unreadable(str(error.args[0] if error.args else type(error).__name__)) from None
             if mimetype == _ODS_MIMETYPE:
                 return ODS
             if mimetype.startswith(b"application/vnd.oasis.opendocument."):
@@ -466,11 +483,14 @@ _XLSX_FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*
 
 def _typed_cells(data: bytes, kind: str) -> dict[tuple[int, int], tuple[str, str]]:
     """(sheet row, column) → (kind, shown text) for the cells calamine reads as something else."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        if kind == XLSX:
-            return _xlsx_error_cells(archive.read(_xlsx_first_sheet_path(archive)))
-        with archive.open("content.xml") as content:
-            return _ods_typed_cells(content)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if kind == XLSX:
+                return _xlsx_error_cells(archive.read(_xlsx_first_sheet_path(archive)))
+            with archive.open("content.xml") as content:
+                return _ods_typed_cells(content)
+    except _DAMAGED as error:
+        raise unreadable(str(error.args[0] if error.args else type(error).__name__)) from None
 
 
 def _xlsx_first_sheet_path(archive: zipfile.ZipFile) -> str:
