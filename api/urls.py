@@ -16,7 +16,11 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/activations/", views.ActivationView.as_view(), name="activations"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "api/v1/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
     path("account/api-tokens/", pages.tokens, name="tokens"),
     path("account/api-tokens/<int:pk>/revoke/", pages.token_revoke, name="token_revoke"),
 ]

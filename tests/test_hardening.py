@@ -319,6 +319,9 @@ def test_500_is_the_products_page_without_internals(operator):
     assert "secret internals" not in page
     assert "PROBE" not in page
     assert "stations/app.css" in page
+    # brand.css gives the bar and the button their colour: without it both were white on white.
+    assert "stations/brand.css" in page
+    assert "stations/theme.js" in page
 
 
 # Content-Security-Policy ---------------------------------------------------------------------------------

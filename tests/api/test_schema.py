@@ -120,7 +120,8 @@ def test_docs_page_uses_only_local_assets(db, client):
     response = client.get("/api/v1/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    references = re.findall(r'(?:src|href)="([^"]+)"', html)
+    # Assets: what the page loads (scripts, stylesheets, icon); its <a> links back to the product are not.
+    references = re.findall(r'src="([^"]+)"', html) + re.findall(r'<link[^>]*href="([^"]+)"', html)
     assert references, html
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
     assert any("swagger-ui" in src for src in scripts)
@@ -131,6 +132,17 @@ def test_docs_page_uses_only_local_assets(db, client):
     # No inline script: the page's own setup comes from a URL too (a Content-Security-Policy without
     # 'unsafe-inline' allows it).
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", html)
+    # Nor an inline <style>, which style-src 'self' refuses.
+    assert "<style" not in html
+
+
+def test_docs_page_says_what_to_do_without_javascript_and_leads_back(db, client):
+    html = client.get("/api/v1/docs/").content.decode()
+    assert '<html lang="en">' in html
+    noscript = html[html.index("<noscript>") : html.index("</noscript>")]
+    assert "needs JavaScript" in noscript
+    assert 'href="/api/v1/schema/"' in noscript
+    assert 'href="/account/api-tokens/"' in html
 
 
 def test_docs_script_loads_the_schema_from_this_server(db, client):
