@@ -799,13 +799,6 @@ def test_the_api_docs_page_has_no_inline_script(client, db):
     assert not re.findall(r"<[a-z][^>]*\son[a-z]+=", response.content.decode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "drf-spectacular's swagger_ui.html holds an inline <style> (body margin) that style-src 'self' "
-        "blocks (Chromium logs it; the docs still render, 10 operations): cosmetic, left as found."
-    ),
-)
 def test_the_api_docs_page_has_no_inline_style(client, db):
     assert _inline_violations(client.get(reverse("api:docs")).content.decode()) == []
 
