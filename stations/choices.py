@@ -70,6 +70,6 @@ class StationStatus(models.TextChoices):
 
 class ImportSource(models.TextChoices):
     WIZARD = "wizard", "Import station (wizard)"
-    UPLOAD = "upload", "Upload stations (CSV)"
+    UPLOAD = "upload", "Upload stations (CSV or workbook)"
     COMMAND = "command", "import_stations command"
     API = "api", "API"

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='importrecord',
             name='source',
-            field=models.CharField(choices=[('wizard', 'Import station (wizard)'), ('upload', 'Upload stations (CSV)'), ('command', 'import_stations command'), ('api', 'API')], max_length=16),
+            field=models.CharField(choices=[('wizard', 'Import station (wizard)'), ('upload', 'Upload stations (CSV or workbook)'), ('command', 'import_stations command'), ('api', 'API')], max_length=16),
         ),
         migrations.AddConstraint(
             model_name='connectorspec',
