@@ -188,7 +188,10 @@ class ConnectorSpecInlineForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Project addition: standards by label (as in the wizard) and the rules' limits on the inputs.
-        self.fields["standard"].choices = [("", BLANK_CHOICE_LABEL), *STANDARD_CHOICES_BY_LABEL]
+        self.fields["standard"].choices = STANDARD_CHOICES_BY_LABEL
+        for name in ("standard", "format", "power_type"):  # the wizard's placeholder, not Django's dashes
+            field = self.fields[name]
+            field.choices = [("", BLANK_CHOICE_LABEL), *(item for item in field.choices if item[0] != "")]
         self.fields["voltage"].widget.attrs.update({"min": rules.VOLTAGE_MIN, "max": rules.VOLTAGE_MAX})
         self.fields["amperage"].widget.attrs.update({"min": rules.AMPERAGE_MIN, "max": rules.AMPERAGE_MAX})
         # What the row holds before this request changes it: shown again if the change is refused.
@@ -348,6 +351,9 @@ class StationAdmin(admin.ModelAdmin):
         ("Import", {"fields": IMPORT_FIELDS}),
     ]
     readonly_fields = [*ACTIVATION_FIELDS, *IMPORT_FIELDS, "tenant", "import_link"]
+
+    def get_action_choices(self, request, default_choices=None):
+        return super().get_action_choices(request, default_choices or [("", BLANK_CHOICE_LABEL)])
 
     def get_queryset(self, request):
         queryset = annotate_spec_summary(selectors.stations_visible_to(request.user))
