@@ -65,6 +65,11 @@ def test_every_admin_page_has_no_axe_violations(
     check("station-list")
     page.locator(".add-stations > summary").click()
     check("station-list-add-menu-open")
+    if width == "phone":
+        page.locator(".nav-menu > summary").click()
+        expect(page.get_by_role("link", name="Upload stations").first).to_be_visible()
+        check("station-list-phone-menu-open")
+        page.locator(".nav-menu > summary").click()
 
     page.goto(f"{url}/admin/stations/station/{warned.pk}/change/")
     expect(page.locator(".line-voltage-warning").first).to_be_visible()
@@ -96,3 +101,17 @@ def test_every_admin_page_has_no_axe_violations(
     check("import-list")
     page.goto(f"{url}/admin/stations/importrecord/{record.pk}/change/")
     check("import-detail")
+
+
+def test_one_toggle_sets_one_mode_for_the_admin_and_the_product(page, live_server, login, operator):
+    page.emulate_media(color_scheme="light")
+    login(operator)
+    page.goto(f"{live_server.url}/admin/stations/station/")
+    toggle = page.locator(".theme-toggle")
+    expect(toggle).to_have_count(1)
+    toggle.click()  # from auto on a light system: dark, once (Django's own theme.js would cycle again)
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    expect(page.locator(".theme-toggle")).to_have_count(1)
