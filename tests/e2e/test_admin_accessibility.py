@@ -64,6 +64,11 @@ def test_every_admin_page_has_no_axe_violations(
     expect(page.locator("td.field-maximum_power .line-voltage-flag")).to_have_count(1)
     check("station-list")
     page.locator(".add-stations > summary").click()
+    upload = page.locator(".add-stations-menu").get_by_role("link", name="Upload stations")
+    expect(upload).to_be_visible()
+    box = upload.bounding_box()
+    assert box["x"] >= 0  # the whole menu on the screen
+    assert box["x"] + box["width"] <= WIDTHS[width]
     check("station-list-add-menu-open")
     if width == "phone":
         page.locator(".nav-menu > summary").click()
