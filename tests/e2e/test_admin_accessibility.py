@@ -69,6 +69,7 @@ def test_every_admin_page_has_no_axe_violations(
     box = upload.bounding_box()
     assert box["x"] >= 0  # the whole menu on the screen
     assert box["x"] + box["width"] <= WIDTHS[width]
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]
     check("station-list-add-menu-open")
     if width == "phone":
         page.locator(".nav-menu > summary").click()
