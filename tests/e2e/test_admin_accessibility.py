@@ -11,6 +11,7 @@ from stations import services
 from stations.models import ImportRecord
 from tests import factories
 from tests.e2e.axe import assert_no_axe_violations
+from tests.e2e.test_wizard import fill_details, fill_spec, next_button
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -121,3 +122,21 @@ def test_one_toggle_sets_one_mode_for_the_admin_and_the_product(page, live_serve
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
     expect(page.locator(".theme-toggle")).to_have_count(1)
+
+
+def test_wizard_save_lands_on_the_station_with_the_next_import(
+    page, live_server, login, operator, scheme, screenshot
+):
+    login(operator)
+    page.goto(f"{live_server.url}/stations/import/")
+    fill_details(page, "ST-SAVED")
+    next_button(page).click()
+    fill_spec(page, 0, "Type 2 (IEC 62196-2)", "Socket", "Three-phase AC", 230, 16)
+    next_button(page).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Station ST-SAVED imported. It is ready to be activated.")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main navigation")).to_be_visible()
+    screenshot(f"admin-station-saved-{scheme}")
+    assert_no_axe_violations(page, f"admin-station-saved-{scheme}")
+    page.get_by_test_id("next-import").get_by_role("link", name="Import another station").click()
+    expect(page.get_by_label("Station ID")).to_have_value("")
