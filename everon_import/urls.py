@@ -6,9 +6,9 @@ from stations.auth_forms import OperatorLoginForm
 from stations.views.auth import LogoutView, favicon
 from stations.views.dashboard import dashboard
 
-admin.site.site_header = "Station management"
-admin.site.site_title = "Station management"
-admin.site.index_title = "Station management overview"
+admin.site.site_header = "Station import"
+admin.site.site_title = "Station import"
+admin.site.index_title = "Station import"
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),

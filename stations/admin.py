@@ -33,7 +33,14 @@ from django.utils.html import format_html
 from . import labels, rules, selectors, services, xlsx
 from .choices import PowerType, StationStatus
 from .csv_export import EXPORT_CHUNK_SIZE, export_lines, stations_for_export
-from .forms import SPEC_COUNT_LIMITS, STANDARD_CHOICES_BY_LABEL, KilowattField, SpecCountLimit, filled_forms
+from .forms import (
+    BLANK_CHOICE_LABEL,
+    SPEC_COUNT_LIMITS,
+    STANDARD_CHOICES_BY_LABEL,
+    KilowattField,
+    SpecCountLimit,
+    filled_forms,
+)
 from .models import ConnectorSpec, ImportRecord, LabelLayoutChoice, LabelPrint, Membership, Station, Tenant
 
 # Positions are moved out of the way by this much while a reordered set is saved (unique per station).
@@ -107,6 +114,32 @@ class PowerTypeFilter(admin.SimpleListFilter):
         return queryset.filter(
             Exists(ConnectorSpec.objects.filter(station=OuterRef("pk"), power_type=self.value()))
         )
+
+
+def line_voltage_specs():
+    """The station's specifications that rules.line_voltage_warning warns about, in SQL: three-phase AC
+    above the highest phase voltage (the rule's own constant). An EXISTS on the station's few rows."""
+    return ConnectorSpec.objects.filter(
+        station=OuterRef("pk"), power_type=PowerType.AC_3_PHASE, voltage__gt=rules.HIGHEST_PHASE_VOLTAGE
+    )
+
+
+class LineVoltageFilter(admin.SimpleListFilter):
+    """Stations with a specification whose voltage looks like line-to-line voltage (SPEC §4's warning)."""
+
+    title = "Line-voltage warning"
+    parameter_name = "line_voltage_warning"
+    CHOICES = {"yes": "With a warning", "no": "Without a warning"}
+
+    def lookups(self, request, model_admin):
+        return list(self.CHOICES.items())
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(Exists(line_voltage_specs()))
+        if self.value() == "no":
+            return queryset.exclude(Exists(line_voltage_specs()))
+        return queryset
 
 
 class ImportFilter(admin.SimpleListFilter):
@@ -188,7 +221,10 @@ class ConnectorSpecInlineForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Project addition: standards by label (as in the wizard) and the rules' limits on the inputs.
-        self.fields["standard"].choices = [("", "---------"), *STANDARD_CHOICES_BY_LABEL]
+        self.fields["standard"].choices = STANDARD_CHOICES_BY_LABEL
+        for name in ("standard", "format", "power_type"):  # the wizard's placeholder, not Django's dashes
+            field = self.fields[name]
+            field.choices = [("", BLANK_CHOICE_LABEL), *(item for item in field.choices if item[0] != "")]
         self.fields["voltage"].widget.attrs.update({"min": rules.VOLTAGE_MIN, "max": rules.VOLTAGE_MAX})
         self.fields["amperage"].widget.attrs.update({"min": rules.AMPERAGE_MIN, "max": rules.AMPERAGE_MAX})
         # What the row holds before this request changes it: shown again if the change is refused.
@@ -212,6 +248,13 @@ class ConnectorSpecInlineForm(forms.ModelForm):
 
 
 class ConnectorSpecFormSet(SpecCountLimit, forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # The inline is a table whose column headings are no <label>s: each control names itself.
+        row = "new row" if index is None else f"row {index + 1}"
+        for field in form.fields.values():
+            field.widget.attrs.setdefault("aria-label", f"{field.label} ({row})")
+
     def clean(self):
         if any(self.errors):
             return
@@ -285,6 +328,10 @@ IMPORT_FIELDS = ["import_text", "created_at", "updated_at"]
 # The station's version the change page or the delete page was opened at, a hidden input of both forms
 # (templates/admin/stations/station/change_form.html and delete_confirmation.html).
 VERSION_INPUT = "version"
+LINE_VOLTAGE_FLAG_TITLE = (
+    f"A three-phase voltage above {rules.HIGHEST_PHASE_VOLTAGE} V looks like line-to-line voltage: "
+    "the power shown may be √3 times too high. Open the station to see which specification."
+)
 CHANGED_MEANWHILE_MESSAGE = (
     "This station was changed by someone else since you opened it, so it was not {done}. "
     "This is its current state: {again} if that is still what you want."
@@ -308,6 +355,7 @@ class StationAdmin(admin.ModelAdmin):
         "status",
         ConnectivityFilter,
         PowerTypeFilter,
+        LineVoltageFilter,
         ("manufacturer", ManufacturerFilter),
         ImportFilter,
     ]
@@ -338,8 +386,12 @@ class StationAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [*ACTIVATION_FIELDS, *IMPORT_FIELDS, "tenant", "import_link"]
 
+    def get_action_choices(self, request, default_choices=None):
+        return super().get_action_choices(request, default_choices or [("", BLANK_CHOICE_LABEL)])
+
     def get_queryset(self, request):
-        return annotate_spec_summary(selectors.stations_visible_to(request.user))
+        queryset = annotate_spec_summary(selectors.stations_visible_to(request.user))
+        return queryset.annotate(has_line_voltage_warning=Exists(line_voltage_specs()))
 
     # Project addition (SPEC §4 "No lost updates"). Django's change and delete views read the station and
     # write it in one transaction, but without a lock and with no idea what the page showed. These two
@@ -442,7 +494,17 @@ class StationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Maximum power", ordering="max_power")
     def maximum_power(self, station):
-        return rules.format_kw(station.max_power) if station.max_power else None
+        if not station.max_power:
+            return None
+        power = rules.format_kw(station.max_power)
+        if not getattr(station, "has_line_voltage_warning", False):
+            return power
+        # Computed from a voltage that looks line-to-line: marked in words, not by colour alone.
+        return format_html(
+            '{} <span class="line-voltage-flag" title="{}">⚠ line voltage?</span>',
+            power,
+            LINE_VOLTAGE_FLAG_TITLE,
+        )
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, station):

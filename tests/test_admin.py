@@ -1008,3 +1008,93 @@ def test_import_records_use_the_one_date_format(client, support, own_station):
         body = client.get(url).content.decode()
         assert "2026-11-25 20:15" in body, url
         assert "p.m." not in body, url
+
+
+# The line-voltage warning on the list, the wizard's Save message (issue 12) -----------------------------
+
+
+LIST_URL = reverse("admin:stations_station_changelist")
+
+
+def test_line_voltage_filter_and_marker_follow_the_rule(operator_client, tenant, operator):
+    from stations import rules
+
+    highest = rules.HIGHEST_PHASE_VOLTAGE
+    cases = {  # Station ID: (power type, voltage) of its one specification
+        "LV-LINE": ("AC_3_PHASE", highest + 1),
+        "LV-PHASE": ("AC_3_PHASE", highest),
+        "LV-SINGLE": ("AC_1_PHASE", highest + 1),
+    }
+    for station_id, (power_type, voltage) in cases.items():
+        factories.make_station(
+            tenant,
+            operator,
+            station_id=station_id,
+            specs=[factories.spec_data(power_type=power_type, voltage=voltage)],
+        )
+    warned = {sid for sid, (kind, volts) in cases.items() if rules.line_voltage_warning(kind, volts)}
+    assert warned == {"LV-LINE"}
+
+    def listed(query):
+        response = operator_client.get(LIST_URL, query)
+        return {
+            station.station_id for station in response.context["cl"].result_list
+        }, response.content.decode()
+
+    with_warning, body = listed({"line_voltage_warning": "yes"})
+    assert with_warning == warned
+    assert body.count('class="line-voltage-flag"') == 1
+    without, _ = listed({"line_voltage_warning": "no"})
+    assert without == set(cases) - warned
+    everything, body = listed({})
+    assert everything == set(cases)
+    assert body.count('class="line-voltage-flag"') == 1
+    assert "Line-voltage warning" in body
+
+
+def test_change_page_mapping_marks_the_line_voltage_warning(operator_client, tenant, operator):
+    station = factories.make_station(
+        tenant, operator, station_id="LV-1", specs=[factories.spec_data(voltage=400)]
+    )
+    body = operator_client.get(change_url(station)).content.decode()
+    assert 'data-testid="mapping-line-voltage"' in body
+    assert "enter 230 V instead" in body
+    plain = factories.make_station(tenant, operator, station_id="LV-2")
+    assert 'data-testid="mapping-line-voltage"' not in operator_client.get(change_url(plain)).content.decode()
+
+
+def test_admin_selects_say_choose_not_dashes(operator_client, own_station):
+    for url in (change_url(own_station), LIST_URL):
+        body = operator_client.get(url).content.decode()
+        assert "---------" not in body
+        assert ">Choose…</option>" in body
+
+
+def test_wizard_save_lands_on_the_station_with_the_next_import_links(operator_client):
+    from tests.test_wizard import DC, URL, connectors_data, details_data, overview_data, spec
+
+    operator_client.post(URL, details_data())
+    operator_client.post(URL, connectors_data(spec(), DC))
+    response = operator_client.post(URL, overview_data(), follow=True)
+    station = Station.objects.get()
+    assert response.redirect_chain[-1][0] == change_url(station)
+    body = response.content.decode()
+    assert "Station ST-100 imported. It is ready to be activated." in body
+    links = re.search(r'<span class="next-import"[^>]*>(.*?)</span>', body, re.S).group(1)
+    assert f'href="{reverse("stations:import")}">Import another station</a>' in links
+    assert f'href="{reverse("stations:upload")}">Upload stations</a>' in links
+    # Only after the wizard's Save: the next visit of the station shows no such links.
+    assert 'class="next-import"' not in operator_client.get(change_url(station)).content.decode()
+
+
+def test_admin_pages_carry_the_product_name_and_navigation(operator_client, own_station):
+    body = operator_client.get(LIST_URL).content.decode()
+    assert "Station management" not in body
+    assert "· Station import</title>" in body
+    assert 'aria-label="Main navigation"' in body
+    for label in ("Dashboard", "Import station", "Upload stations", "Stations", "Activate"):
+        assert f">{label}</a>" in body
+    # One toggle and one colour-mode script: the product's, not Django's own as well.
+    assert body.count("theme-toggle") == 1
+    assert "admin/js/theme.js" not in body
+    assert "stations/theme.js" in body

@@ -51,6 +51,7 @@ DETAILS, CONNECTORS, OVERVIEW = "details", "connectors", "overview"
 STEP_TITLES = {DETAILS: "Station details", CONNECTORS: "Connectors setup", OVERVIEW: "Overview"}
 OVERVIEW_FIELDS = ("station_id", "security_code", "manufacturer", "article_number", "serial_number")
 SUCCESS_MESSAGE = "Station {station_id} imported. It is ready to be activated."
+SAVED_MESSAGE_TAG = "station-saved"
 STALE_MESSAGE = "This import was changed in another tab or window: check the overview again."
 GONE_MESSAGE = "This import was already saved or started over."
 RESTARTED_MESSAGE = "Started over: everything entered for the previous station was discarded."
@@ -279,7 +280,10 @@ class StationImportWizardView(
             specs=form_dict[CONNECTORS].cleaned_data,
         )
         self.request.session[SAVED_KEY] = {"revision": self.revision(), "pk": station.pk}
-        messages.success(self.request, SUCCESS_MESSAGE.format(station_id=station.station_id))
+        # The tag has the station page (admin/base_site.html) offer the next import (SPEC §7).
+        messages.success(
+            self.request, SUCCESS_MESSAGE.format(station_id=station.station_id), extra_tags=SAVED_MESSAGE_TAG
+        )
         return redirect("admin:stations_station_change", station.pk)
 
     def get_context_data(self, form, focus=None, **kwargs):
