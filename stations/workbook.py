@@ -354,7 +354,13 @@ class Sheet:
             row = start_row + offset + 1
             if row <= header_row:
                 continue
-            cells = [self._cell(row, column, value, typed) for column, value in enumerate(raw)]
+            # Most cells are text, taken as they are without a call per cell.
+            cells = [
+                value
+                if type(value) is str and (row, column) not in typed
+                else self._cell(row, column, value, typed)
+                for column, value in enumerate(raw)
+            ]
             if not any(cell.strip() for cell in cells):
                 continue
             yield row, cells
@@ -587,7 +593,7 @@ def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     # A row's or cell's start tag (attributes ending in "/" when it is empty), or a row's end tag.
     tags = re.compile(
         rb"<(?:(/)" + table + rb":table-row\s*|" + table + rb":(table-row|table-cell|covered-table-cell)"
-        rb"([\s/][^>]*)?)>"
+        rb"([\s/][^>]*|))>"
     )
     rows_repeated = re.compile(table + rb":number-rows-repeated\s*=\s*[\"'](\d+)")
     columns_repeated = re.compile(table + rb":number-columns-repeated\s*=\s*[\"'](\d+)")
@@ -604,10 +610,9 @@ def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     last_row = max_rows() + _HEADER_SEARCH_ROWS + 2
     for match in tags.finditer(xml, first.end(), end):
         row_end, name, attributes = match.groups()
-        attributes = attributes or b""
         if name == b"table-row" or row_end:
             if not row_end:
-                repeated_rows = _repeat(rows_repeated, attributes)
+                repeated_rows = _repeat(rows_repeated, attributes) if b"repeated" in attributes else 1
                 column = 0
                 first_filled = -1
                 if not attributes.endswith(b"/"):
@@ -618,7 +623,7 @@ def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
             if row > last_row:
                 break
         else:
-            repeated = _repeat(columns_repeated, attributes)
+            repeated = _repeat(columns_repeated, attributes) if b"repeated" in attributes else 1
             has_children = not attributes.endswith(b"/") and not xml.startswith(cell_close, match.end())
             if has_children or office_value_type in attributes:
                 if first_filled < 0:
@@ -641,7 +646,7 @@ _XML_TAG = re.compile(rb"<[^>]*>")
 
 
 def _repeat(pattern: re.Pattern, attributes: bytes) -> int:
-    found = pattern.search(attributes) if b"repeated" in attributes else None
+    found = pattern.search(attributes)
     return int(found.group(1)) if found else 1
 
 
