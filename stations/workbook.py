@@ -590,10 +590,11 @@ def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
         return found
     end = xml.find(b"</" + table + b":table>", first.end())
     end = len(xml) if end < 0 else end
-    # A row's or cell's start tag (attributes ending in "/" when it is empty), or a row's end tag.
+    # A row's or cell's start tag (attributes ending in "/" when it is empty), or a row's end tag. An
+    # attribute value may hold ">" (a formula's comparison), so quoted values are skipped whole.
     tags = re.compile(
         rb"<(?:(/)" + table + rb":table-row\s*|" + table + rb":(table-row|table-cell|covered-table-cell)"
-        rb"([\s/][^>]*|))>"
+        rb"""([\s/](?:[^>"']+|"[^"]*"|'[^']*')*|))>"""
     )
     rows_repeated = re.compile(table + rb":number-rows-repeated\s*=\s*[\"'](\d+)")
     columns_repeated = re.compile(table + rb":number-columns-repeated\s*=\s*[\"'](\d+)")
