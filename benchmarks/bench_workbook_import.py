@@ -23,6 +23,8 @@ ods 0.541/0.521 → 0.549/0.608; import: CSV 0.452/0.289 → 0.400/0.445, xlsx 0
 The machine was loaded (load average 2.5–4.7 on 2 cores): whole-pipeline figures moved by ±30 % between
 rounds. Reading the .ods alone (``workbook.read(...).rows()``, forked, median of 7, three rounds):
 0.421/0.403/0.435 s → 0.282/0.338/0.241 s; in one process the scan is 0.29 → 0.15 s.
+A third round (old → new): check only CSV 0.173 → 0.131, xlsx 0.516 → 0.374, ods 0.576 → 0.446;
+import CSV 0.355 → 0.322, xlsx 0.567 → 0.534, ods 0.607 → 0.764.
 """
 
 import csv
