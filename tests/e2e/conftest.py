@@ -120,3 +120,29 @@ def login_by_form(page, live_server):
         page.wait_for_url(f"{live_server.url}/")
 
     return as_user
+
+
+# The accessibility checks vary the colour scheme and the width: one run per pair.
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+@pytest.fixture
+def clear_cache():
+    """Activation throttle counters live in the cache table, which transactional tests do not flush."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(params=["light", "dark"])
+def scheme(request, page):
+    page.emulate_media(color_scheme=request.param)
+    return request.param
+
+
+@pytest.fixture(params=list(WIDTHS))
+def width(request, page):
+    page.set_viewport_size({"width": WIDTHS[request.param], "height": 900})
+    return request.param

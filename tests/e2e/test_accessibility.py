@@ -5,36 +5,17 @@ Admin pages come in the next round: add one `check(...)` line per page.
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from tests import factories
 from tests.csv_helpers import csv_bytes, row
 from tests.e2e.axe import assert_no_axe_violations
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-WIDTHS = {"desktop": 1280, "phone": 390}
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    # Activation throttle counters live in the cache table, which transactional tests do not flush.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(params=["light", "dark"])
-def scheme(request, page):
-    page.emulate_media(color_scheme=request.param)
-    return request.param
-
-
-@pytest.fixture(params=list(WIDTHS))
-def width(request, page):
-    page.set_viewport_size({"width": WIDTHS[request.param], "height": 900})
-    return request.param
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clear_cache"),
+]
 
 
 def test_every_product_page_has_no_axe_violations(

@@ -4,37 +4,20 @@ With STATION_IMPORT_SCREENSHOTS=dir each checked page is also saved there, for p
 """
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from stations import services
 from stations.models import ImportRecord
 from tests import factories
 from tests.e2e.axe import assert_no_axe_violations
+from tests.e2e.conftest import WIDTHS
 from tests.e2e.test_wizard import fill_details, fill_spec, next_button
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-WIDTHS = {"desktop": 1280, "phone": 390}
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(params=["light", "dark"])
-def scheme(request, page):
-    page.emulate_media(color_scheme=request.param)
-    return request.param
-
-
-@pytest.fixture(params=list(WIDTHS))
-def width(request, page):
-    page.set_viewport_size({"width": WIDTHS[request.param], "height": 900})
-    return request.param
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clear_cache"),
+]
 
 
 def test_every_admin_page_has_no_axe_violations(
