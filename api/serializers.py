@@ -146,13 +146,7 @@ class StationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Station
         fields = [
-            "station_id",
-            "security_code",
-            "manufacturer",
-            "article_number",
-            "serial_number",
-            "wifi_supported",
-            "gsm_supported",
+            *Station.DETAIL_FIELDS,
             "status",
             "created_at",
             "updated_at",

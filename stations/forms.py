@@ -109,15 +109,7 @@ class StationDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Station
-        fields = [
-            "station_id",
-            "security_code",
-            "manufacturer",
-            "article_number",
-            "serial_number",
-            "wifi_supported",
-            "gsm_supported",
-        ]
+        fields = Station.DETAIL_FIELDS
         widgets = {
             "station_id": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             "security_code": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),

@@ -188,6 +188,8 @@ class Station(models.Model):
     version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     TEXT_FIELDS = ("station_id", "security_code", "manufacturer", "article_number", "serial_number")
+    # What an import sets on a station (the wizard's details step, the API), in the form's order.
+    DETAIL_FIELDS = (*TEXT_FIELDS, "wifi_supported", "gsm_supported")
 
     class Meta:
         ordering = ["station_id"]

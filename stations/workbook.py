@@ -27,7 +27,7 @@ import olefile
 import python_calamine
 from django.core.exceptions import ValidationError
 
-from .csv_format import COLUMN_BY_HEADER, HEADERS
+from .csv_format import COLUMN_BY_HEADER, COLUMNS, HEADERS, parse_identifier
 from .results import RowError
 
 XLSX, ODS = "xlsx", "ods"
@@ -44,8 +44,9 @@ MAX_CELLS = 1_000_000
 # Spreadsheets keep 15 significant digits of a number: a longer one has already lost its tail.
 SIGNIFICANT_DIGITS = 15
 
-# The columns whose values are identifiers: a spreadsheet that took them for numbers drops leading zeros.
-TEXT_FIELDS = ("station_id", "security_code", "article_number", "serial_number")
+# The columns whose values are identifiers (the column table parses them as such): a spreadsheet that took
+# them for numbers drops leading zeros.
+TEXT_FIELDS = tuple(column.field for column in COLUMNS if column.parse is parse_identifier)
 TEXT_HEADERS = tuple(header for header, column in COLUMN_BY_HEADER.items() if column.field in TEXT_FIELDS)
 
 # A header found this far down is reported as "not in row 1" rather than as a wrong header.
