@@ -1,6 +1,6 @@
 """The admin pages in the product's clothes, checked by axe-core (WCAG 2.2 AA): light, dark, 1280 and 390 px.
 
-With STATION_IMPORT_SCREENSHOTS=dir each checked page is also saved there, for people to look at.
+With STATION_IMPORT_SCREENSHOTS=dir each checked state is also saved there (a11y-NAME-SCHEME-WIDTH.png).
 """
 
 import pytest
@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from stations import services
 from stations.models import ImportRecord
 from tests import factories
-from tests.e2e.axe import assert_no_axe_violations
+from tests.e2e.axe import assert_accessible, show
 from tests.e2e.conftest import WIDTHS
 from tests.e2e.test_wizard import fill_details, fill_spec, next_button
 
@@ -20,15 +20,8 @@ pytestmark = [
 ]
 
 
-def test_every_admin_page_has_no_axe_violations(
-    page, live_server, login, tenant, operator, support, scheme, width, screenshot
-):
+def test_every_admin_page_has_no_axe_violations(page, live_server, login, tenant, operator, support):
     url = live_server.url
-    suffix = f"{scheme}-{width}"
-
-    def check(name):
-        screenshot(f"admin-{name}-{suffix}")
-        assert_no_axe_violations(page, f"admin-{name}-{suffix}")
 
     # 400 V three-phase: the line-voltage warning on the list and the change page.
     warned = factories.make_station(
@@ -41,34 +34,41 @@ def test_every_admin_page_has_no_axe_violations(
     )
 
     page.goto(f"{url}/admin/login/")
-    check("login")
+    assert_accessible(page, "admin-login")
 
     login(operator)  # an operator's list has "+ Add stations"
     page.goto(f"{url}/admin/stations/station/")
     expect(page.locator("td.field-maximum_power .line-voltage-flag")).to_have_count(1)
-    check("station-list")
+    assert_accessible(page, "admin-station-list")
     page.locator(".add-stations > summary").click()
     upload = page.locator(".add-stations-menu").get_by_role("link", name="Upload stations")
     expect(upload).to_be_visible()
-    box = upload.bounding_box()
-    assert box["x"] >= 0  # the whole menu on the screen
-    assert box["x"] + box["width"] <= WIDTHS[width]
-    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]
-    check("station-list-add-menu-open")
-    if width == "phone":
-        page.locator(".nav-menu > summary").click()
-        expect(page.get_by_role("link", name="Upload stations").first).to_be_visible()
-        check("station-list-phone-menu-open")
-        page.locator(".nav-menu > summary").click()
+
+    def menu_on_the_screen(width):
+        box = upload.bounding_box()
+        assert box["x"] >= 0, width  # the whole menu on the screen
+        assert box["x"] + box["width"] <= WIDTHS[width], width
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width], width
+
+    assert_accessible(page, "admin-station-list-add-menu-open", at_width=menu_on_the_screen)
+    show(page, "phone", "light")
+    page.locator(".nav-menu > summary").click()
+    expect(page.get_by_role("link", name="Upload stations").first).to_be_visible()
+    assert_accessible(page, "admin-station-list-phone-menu-open", widths=["phone"])
 
     page.goto(f"{url}/admin/stations/station/{warned.pk}/change/")
     expect(page.locator(".line-voltage-warning").first).to_be_visible()
     expect(page.get_by_test_id("mapping-line-voltage")).to_be_visible()
-    if width == "phone":  # wide tables scroll inside the page, they are not cut off
-        for region in page.locator(".table-scroll").all():
-            assert region.evaluate("el => el.scrollWidth > el.clientWidth")
-        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["phone"]
-    check("station-change")
+
+    def tables_scroll_on_a_phone(width):
+        if width == "phone":  # wide tables scroll inside the page, they are not cut off
+            regions = page.locator(".table-scroll").all()
+            assert regions
+            for region in regions:
+                assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+            assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["phone"]
+
+    assert_accessible(page, "admin-station-change", at_width=tables_scroll_on_a_phone)
 
     login(support)  # deactivating and import records are support staff's
     page.goto(f"{url}/admin/stations/station/")
@@ -76,7 +76,7 @@ def test_every_admin_page_has_no_axe_violations(
     page.locator('select[name="action"]').select_option("deactivate")
     page.get_by_role("button", name="Go", exact=True).click()
     expect(page.get_by_role("heading", name="Deactivate stations?")).to_be_visible()
-    check("deactivate-confirmation")
+    assert_accessible(page, "admin-deactivate-confirmation")
 
     record = ImportRecord.objects.create(
         tenant=tenant,
@@ -88,9 +88,9 @@ def test_every_admin_page_has_no_axe_violations(
         ],
     )
     page.goto(f"{url}/admin/stations/importrecord/")
-    check("import-list")
+    assert_accessible(page, "admin-import-list")
     page.goto(f"{url}/admin/stations/importrecord/{record.pk}/change/")
-    check("import-detail")
+    assert_accessible(page, "admin-import-detail")
 
 
 def test_one_toggle_sets_one_mode_for_the_admin_and_the_product(page, live_server, login, operator):
@@ -107,9 +107,7 @@ def test_one_toggle_sets_one_mode_for_the_admin_and_the_product(page, live_serve
     expect(page.locator(".theme-toggle")).to_have_count(1)
 
 
-def test_wizard_save_lands_on_the_station_with_the_next_import(
-    page, live_server, login, operator, scheme, screenshot
-):
+def test_wizard_save_lands_on_the_station_with_the_next_import(page, live_server, login, operator):
     login(operator)
     page.goto(f"{live_server.url}/stations/import/")
     fill_details(page, "ST-SAVED")
@@ -119,7 +117,6 @@ def test_wizard_save_lands_on_the_station_with_the_next_import(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Station ST-SAVED imported. It is ready to be activated.")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main navigation")).to_be_visible()
-    screenshot(f"admin-station-saved-{scheme}")
-    assert_no_axe_violations(page, f"admin-station-saved-{scheme}")
+    assert_accessible(page, "admin-station-saved")
     page.get_by_test_id("next-import").get_by_role("link", name="Import another station").click()
     expect(page.get_by_label("Station ID")).to_have_value("")
