@@ -26,8 +26,12 @@ run: $(VENV)/.installed
 	@echo "Serving http://127.0.0.1:8000/  (Ctrl+C to stop)"
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# Two pytest-xdist workers: a browser test spends much of its time waiting on Chromium and the live server,
+# and the other worker runs in those gaps. PYTEST_WORKERS=0 runs everything in this one process.
+PYTEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
