@@ -144,7 +144,7 @@ def parse_rows(rows: Rows, plan: ImportPlan, *, tenant, sheet: workbook.Sheet | 
     width = len(header)
     while width > 1 and not header[width - 1].strip():
         width -= 1
-    fields = _read_header(header_row, header[:width], plan)
+    fields = _read_header(header_row, header[:width], plan, in_cells=sheet is not None)
     if fields is None:
         return plan
     # Read lazily: a file of millions of tiny rows is refused after MAX_ROWS + 1 of them.
@@ -268,8 +268,15 @@ def _normalised(header: str) -> str:
 _NORMALISED_HEADERS = {_normalised(header): header for header in ALL_HEADERS}
 
 
-def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int] | None:
-    """Column index per field, or None with the header's errors (then no row can be read)."""
+def _read_header(
+    row: int, header: list[str], plan: ImportPlan, in_cells: bool = False
+) -> dict[str, int] | None:
+    """Column index per field, or None with the header's errors (then no row can be read). IN_CELLS: the
+    header is a workbook's, and each error names the cell of the header it is about (``cell C1``)."""
+
+    def cell(index: int) -> str | None:
+        return workbook.cell_name(row, index) if in_cells else None
+
     if len(header) == 1 and "\t" in header[0]:
         plan.errors.append(
             RowError(
@@ -279,6 +286,7 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
                 "The items are separated by tabs (a tab-separated or “Unicode text” file); separate them by "
                 "semicolons (;). Most spreadsheet programs offer “CSV (semicolon delimited)” when saving.",
                 header[0][:200],
+                cell(0),
             )
         )
         return None
@@ -291,6 +299,7 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
                 "The items are separated by commas; separate them by semicolons (;). Most spreadsheet "
                 "programs offer “CSV (semicolon delimited)” when saving.",
                 header[0][:200],
+                cell(0),
             )
         )
         return None
@@ -301,7 +310,14 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
         if text in COLUMN_BY_HEADER:
             if text in found:
                 errors.append(
-                    RowError(row, text, "duplicate_header", f"The column “{text}” appears twice.", text)
+                    RowError(
+                        row,
+                        text,
+                        "duplicate_header",
+                        f"The column “{text}” appears twice.",
+                        text,
+                        cell(index),
+                    )
                 )
             found[text] = index
             accounted.add(text)
@@ -316,11 +332,12 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
                     f"The column “{expected}” appears twice, once spelled “{_visible(text)}”. Keep the one "
                     f"spelled exactly “{expected}” and delete the other.",
                     text,
+                    cell(index),
                 )
             )
         elif expected:
             accounted.add(expected)
-            errors.append(_near_miss(row, text, expected))
+            errors.append(_near_miss(row, text, expected, cell(index)))
         elif not text.strip():
             errors.append(
                 RowError(
@@ -330,6 +347,7 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
                     f"Column {index + 1} has no header. Give it one of the headers below, or delete the "
                     "column if it is not needed.",
                     text,
+                    cell(index),
                 )
             )
         else:
@@ -340,6 +358,7 @@ def _read_header(row: int, header: list[str], plan: ImportPlan) -> dict[str, int
                     "unknown_header",
                     f"Unknown column “{text}”. The columns are: {'; '.join(ALL_HEADERS)}.",
                     text,
+                    cell(index),
                 )
             )
     for expected in HEADERS:
@@ -356,7 +375,7 @@ def _visible(text: str) -> str:
     return re.sub(r"\s", "·", text) if re.search(r"\s", text) else text
 
 
-def _near_miss(row: int, text: str, expected: str) -> RowError:
+def _near_miss(row: int, text: str, expected: str, cell: str | None) -> RowError:
     """A header that is ``expected`` but for its spaces, capitals or punctuation: say which."""
     if "".join(text.split()) == "".join(expected.split()):
         if text != text.strip():
@@ -372,6 +391,7 @@ def _near_miss(row: int, text: str, expected: str) -> RowError:
             f"This header has {fault}: it reads “{_visible(text)}” (· marks a space). "
             f"Spell it exactly “{expected}”, with single spaces.",
             text,
+            cell,
         )
     if text.lower() == expected.lower():
         message = f"Spell this header exactly “{expected}” (headers are case-sensitive)."
@@ -379,7 +399,7 @@ def _near_miss(row: int, text: str, expected: str) -> RowError:
         shown = _visible(text)
         note = " (· marks a space)" if shown != text else ""
         message = f"Spell this header exactly “{expected}”: it reads “{shown}”{note}."
-    return RowError(row, text, "misspelled_header", message, text)
+    return RowError(row, text, "misspelled_header", message, text, cell)
 
 
 def _fitting_rows(

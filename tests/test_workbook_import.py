@@ -222,6 +222,20 @@ BAD_INPUT = [
         )
         for s in ("xlsx", "ods")
     ],
+    *[
+        (
+            f"header-misspelled-{s}",
+            _fixture(f"header-misspelled.{s}"),
+            f"s.{s}",
+            [
+                (1, "Station id, cell A1", "misspelled_header"),
+                (1, "Serial  number, cell L1", "header_spacing"),
+                (1, "Notes, cell M1", "unknown_header"),
+            ],
+            "Spell this header exactly “Station ID” (headers are case-sensitive)",
+        )
+        for s in ("xlsx", "ods")
+    ],
     ("zip-bomb", _zip_bomb, "s.xlsx", [(None, "", "workbook_too_large")], "unpacks to 60 MB"),
     (
         "password",

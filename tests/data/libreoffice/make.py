@@ -41,6 +41,7 @@ FIXTURES = {
     "serial-20-digits": ("serial-20-digits", (".xlsx", ".ods")),
     "empty-first-sheet": ("empty-first-sheet", (".xlsx", ".ods")),
     "typed-in": ("typed-in", (".xlsx", ".ods")),
+    "header-misspelled": ("header-misspelled", (".xlsx", ".ods")),
     "stations": ("template", (".xls",)),
 }
 
@@ -146,6 +147,12 @@ def write_sources(folder: Path) -> None:
         typed_rows(sheet)
         sheet.write_number(1, 11, 12345678901234567890)
 
+    def header_misspelled(workbook, sheet):
+        # A header typed by hand: capitals (A1), two spaces (L1), a column of its own (M1).
+        headers = ["Station id", *HEADERS[1:11], "Serial  number", "Notes"]
+        sheet.write_row(0, 0, headers)
+        typed_rows(sheet)
+
     def empty_first_sheet(workbook, sheet):
         other = workbook.add_worksheet("Later")
         other.write_row(0, 0, HEADERS)
@@ -157,6 +164,7 @@ def write_sources(folder: Path) -> None:
     book("date-in-voltage", date_in_voltage)
     book("serial-20-digits", serial_20_digits)
     book("empty-first-sheet", empty_first_sheet)
+    book("header-misspelled", header_misspelled)
 
 
 def convert(source: Path, suffix: str, target: Path, profile: str = "/tmp/lo-sheets") -> None:
