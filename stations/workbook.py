@@ -349,24 +349,36 @@ class Sheet:
         self._check_header(header_row, header, filled, sheet)
         self._headers = {index: str(value).strip() for index, value in enumerate(header)}
         yield header_row, [_header_text(value) for value in header]
-        data_rows = 0
-        rest = ([""] * start_column + list(raw) for raw in values)
+        data_rows, limit = 0, max_rows()
+        typed_by_row: dict[int, dict[int, tuple[str, str]]] = {}
+        for (row, column), special in typed.items():
+            typed_by_row.setdefault(row, {})[column] = special
+        rest = ([""] * start_column + list(raw) if start_column else raw for raw in values)
         for offset, raw in enumerate(chain(ahead, rest)):
             row = start_row + offset + 1
             if row <= header_row:
                 continue
             # Most cells are text, taken as they are without a call per cell.
-            cells = [
-                value
-                if type(value) is str and (row, column) not in typed
-                else self._cell(row, column, value, typed)
-                for column, value in enumerate(raw)
-            ]
+            special = typed_by_row.get(row)
+            if special is None:
+                cells = [
+                    value if type(value) is str else self._value(row, column, value)
+                    for column, value in enumerate(raw)
+                ]
+            else:
+                cells = [
+                    self._typed(row, column, special[column])
+                    if column in special
+                    else value
+                    if type(value) is str
+                    else self._value(row, column, value)
+                    for column, value in enumerate(raw)
+                ]
             if not any(cell.strip() for cell in cells):
                 continue
             yield row, cells
             data_rows += 1
-            if data_rows > max_rows():
+            if data_rows > limit:
                 return
 
     def warnings(self) -> list[RowError]:
@@ -406,13 +418,15 @@ class Sheet:
         if merged:
             raise merged_header(merged)
 
-    def _cell(self, row: int, column: int, value, typed: dict[tuple[int, int], tuple[str, str]]) -> str:
-        special = typed.get((row, column))
-        if special is not None:
-            kind, shown = special
-            if kind == "boolean":
-                return shown
-            return self._problem(row, column, kind, shown)
+    def _typed(self, row: int, column: int, special: tuple[str, str]) -> str:
+        """The text of a cell the scan found typed (``_typed_cells``): a boolean, or a problem."""
+        kind, shown = special
+        return shown if kind == "boolean" else self._problem(row, column, kind, shown)
+
+    def _value(self, row: int, column: int, value) -> str:
+        """The text of a cell calamine read as something other than text."""
+        if type(value) is float or type(value) is int:  # the common case, before the other types
+            return self._number(row, column, value)
         if isinstance(value, bool):
             return "TRUE" if value else "FALSE"
         if isinstance(value, datetime):
@@ -424,13 +438,16 @@ class Sheet:
         if isinstance(value, timedelta):
             return self._problem(row, column, "duration", str(value))
         if isinstance(value, int | float):
-            text = _number_text(value)
-            if text is None:
-                return self._problem(row, column, "too_many_digits", f"{value:.15G}")
-            if self._headers.get(column) in TEXT_HEADERS:
-                self._numbers_in_text.setdefault(column, []).append(cell_name(row, column))
-            return text
+            return self._number(row, column, value)
         return "" if value is None else str(value)
+
+    def _number(self, row: int, column: int, value: int | float) -> str:
+        text = _number_text(value)
+        if text is None:
+            return self._problem(row, column, "too_many_digits", f"{value:.15G}")
+        if self._headers.get(column) in TEXT_HEADERS:
+            self._numbers_in_text.setdefault(column, []).append(cell_name(row, column))
+        return text
 
     def _problem(self, row: int, column: int, kind: str, shown: str) -> str:
         cell = cell_name(row, column)
@@ -489,7 +506,6 @@ _CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.
 _XLSX_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
 _XLSX_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-_XLSX_FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*?(?<!/)>')
 
 
 def _typed_cells(data: bytes, kind: str) -> dict[tuple[int, int], tuple[str, str]]:
@@ -540,14 +556,23 @@ class _Extent:
             raise sheet_too_large(cell_name(bottom, right - 1 if right else 0))
 
 
+# A cell as our writer, LibreOffice and Excel write it: its reference first, in column A–Z and a row below
+# 38,000, then only short plain attributes. When every cell of a sheet has that shape, calamine's rectangle
+# is at most 26 × 37,999 cells (under MAX_CELLS), and the error cells can be found by their literal t="e".
+_XLSX_PLAIN_CELL = (
+    rb'r="[A-Z](?:[1-9][0-9]{0,3}|[12][0-9]{4}|3[0-7][0-9]{3})"'  # A1 … Z37999
+    rb'(?:\s(?:s|t|cm|vm|ph)="[\w.]*")*\s*/?>'
+)
+_XLSX_OTHER_CELL = re.compile(rb"<c(?=[\s/>])(?!\s" + _XLSX_PLAIN_CELL + rb")")
+# A cell element with a namespace prefix (<x:c …>): then too the sheet is walked.
+_XLSX_PREFIXED_CELL = (b":c ", b":c>", b":c/", b":c\t", b":c\n", b":c\r")
+_XLSX_REFERENCE = re.compile(r"([A-Z]+)([0-9]+)")
+
+
 def _xlsx_error_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
-    # Every cell with content (not <c …/>, a formatted cell without a value, which calamine leaves out).
-    references = _XLSX_FILLED_CELL.findall(xml)
-    if references:
-        rows = [int(row) for _letters, row in references]
-        columns = [_column_index(letters) for letters in {letters for letters, _row in references}]
-        extent = _Extent()
-        extent.add(min(rows), min(columns), max(rows), max(columns) + 1)
+    """(sheet row, column) → ("formula_error", shown) for the error cells; refuses a sheet too large."""
+    if any(tag in xml for tag in _XLSX_PREFIXED_CELL) or _XLSX_OTHER_CELL.search(xml) is not None:
+        return _xlsx_walk(xml)
     found = {}
     if b't="e"' not in xml:
         return found
@@ -564,12 +589,47 @@ def _xlsx_error_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     return found
 
 
+def _xlsx_walk(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
+    """``_xlsx_error_cells`` for a sheet with a cell in another shape (far away, quoted or ordered
+    otherwise, without a reference): every cell placed where calamine places it, by an XML parser."""
+    if b"<!DOCTYPE" in xml:
+        raise unreadable("its sheet declares a document type, which a spreadsheet does not")
+    extent = _Extent()
+    found = {}
+    row = column = 0
+    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+        name = element.tag.rpartition("}")[2]
+        if event == "start":
+            if name == "row":
+                number = element.get("r", "")
+                row = int(number) if number.isdecimal() else row + 1
+                column = -1
+            continue
+        if name == "c":
+            reference = _XLSX_REFERENCE.fullmatch(element.get("r", ""))
+            if reference:
+                cell_row, column = int(reference.group(2)), _column_index(reference.group(1).encode())
+            else:
+                cell_row, column = row, column + 1
+            if len(element):  # a value, a formula or inline text: calamine holds the cell
+                extent.add(cell_row, column, cell_row, column + 1)
+                if element.get("t") == "e":
+                    value = element.find(f"{_OOXML_MAIN}v")
+                    shown = value.text if value is not None and value.text else "an error"
+                    found[(cell_row, column)] = ("formula_error", shown)
+            element.clear()
+        elif name == "row":
+            element.clear()
+    return found
+
+
 def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     """Walks the first table of content.xml, counting repeated rows and cells, for the typed cells.
 
-    A scan of the bytes with regular expressions rather than an XML parser: a parser hands Python
-    every cell and paragraph (0.3 s for 5,000 rows, several times calamine's whole read); here Python
-    sees only the tags of rows and cells, and parses the attributes of the few cells that can be typed.
+    A scan of the bytes rather than an XML parser: a parser hands Python every cell and paragraph (0.3 s
+    for 5,000 rows, several times calamine's whole read). A row of plain cells (none repeated or covered,
+    as LibreOffice writes a row of data) costs a few searches of its bytes; other rows are walked tag by
+    tag, counting repeats. Python parses the attributes of the few cells that can be typed only.
     Nothing is expanded, so a content.xml that declares entities (a spreadsheet never does) is refused.
     """
     if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
@@ -579,66 +639,217 @@ def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
         for uri in (_TABLE_NS, _OFFICE_NS, _CALCEXT_NS)
         if (found := re.search(rb"xmlns:([\w.-]+)\s*=\s*[\"']" + re.escape(uri) + rb"[\"']", xml))
     }
-    namespaces = {prefix: uri for uri, prefix in prefixes.items()}
-    found: dict[tuple[int, int], tuple[str, str]] = {}
     table = prefixes.get(_TABLE_NS)
     if table is None:
         if _TABLE_NS in xml:
             raise unreadable("its content.xml declares the table namespace without a prefix")
-        return found
+        return {}
     first = re.search(rb"<" + table + rb":table[\s/>]", xml)
     if first is None:
-        return found
+        return {}
     end = xml.find(b"</" + table + b":table>", first.end())
     end = len(xml) if end < 0 else end
-    # A row's or cell's start tag (attributes ending in "/" when it is empty), or a row's end tag. An
-    # attribute value may hold ">" (a formula's comparison), so quoted values are skipped whole.
-    tags = re.compile(
-        rb"<(?:(/)" + table + rb":table-row\s*|" + table + rb":(table-row|table-cell|covered-table-cell)"
-        rb"""([\s/](?:[^>"']+|"[^"]*"|'[^']*')*|))>"""
-    )
-    rows_repeated = re.compile(table + rb":number-rows-repeated\s*=\s*[\"'](\d+)")
-    columns_repeated = re.compile(table + rb":number-columns-repeated\s*=\s*[\"'](\d+)")
-    office_value_type = prefixes.get(_OFFICE_NS, b"office") + b":value-type"
-    cell_close = b"</" + table + b":"
-    # Where the tags that may be typed cells start: found in one pass, so most cells cost a set lookup.
-    candidates = {
-        xml.rfind(b"<", 0, marker.start()) for marker in _ODS_TYPED_MARKER.finditer(xml, first.end(), end)
-    }
-    extent = _Extent()
-    row = column = 0
-    repeated_rows = 1
-    first_filled = end_filled = -1  # the filled columns of the current row, none when -1
-    last_row = max_rows() + _HEADER_SEARCH_ROWS + 2
-    for match in tags.finditer(xml, first.end(), end):
-        row_end, name, attributes = match.groups()
-        if name == b"table-row" or row_end:
-            if not row_end:
-                repeated_rows = _repeat(rows_repeated, attributes) if b"repeated" in attributes else 1
-                column = 0
-                first_filled = -1
-                if not attributes.endswith(b"/"):
-                    continue
-            if first_filled >= 0:
-                extent.add(row + 1, first_filled, row + repeated_rows, end_filled)
-            row += repeated_rows
-            if row > last_row:
-                break
-        else:
-            repeated = _repeat(columns_repeated, attributes) if b"repeated" in attributes else 1
-            has_children = not attributes.endswith(b"/") and not xml.startswith(cell_close, match.end())
-            if has_children or office_value_type in attributes:
-                if first_filled < 0:
-                    first_filled = column
-                end_filled = column + repeated
-            if match.start() in candidates:
-                close = cell_close + name + b">" if has_children else b""
-                kind = _ods_cell_kind(_ods_attributes(attributes, namespaces), xml, match.end(), close)
-                if kind is not None:
-                    for offset in range(min(repeated, 1024)):
-                        found[(row + 1, column + offset)] = kind
-            column += repeated
-    return found
+    if re.compile(rb"<" + table + rb":table[\s/>]").search(xml, first.end(), end):
+        raise unreadable("its first sheet holds a table inside a cell")
+    scan = _OdsScan(xml, table, prefixes)
+    # The whole table, also past the engine's row limit: calamine reads all of it.
+    scan.walk(first.end(), end)
+    return scan.found
+
+
+class _OdsScan:
+    """The state of ``_ods_typed_cells``'s walk: the row reached, the extent, the typed cells found."""
+
+    def __init__(self, xml: bytes, table: bytes, prefixes: dict[bytes, bytes]):
+        self.xml = xml
+        self.namespaces = {prefix: uri for uri, prefix in prefixes.items()}
+        self.row = 0
+        self.extent = _Extent()
+        self.found: dict[tuple[int, int], tuple[str, str]] = {}
+        # A row's or cell's start tag (attributes ending in "/" when it is empty), or a row's end tag. An
+        # attribute value may hold ">" (a formula's comparison), so quoted values are skipped whole.
+        self.tags = re.compile(
+            rb"<(?:(/)" + table + rb":table-row\s*|" + table + rb":(table-row|table-cell|covered-table-cell)"
+            rb"""([\s/](?:[^>"']+|"[^"]*"|'[^']*')*|))>"""
+        )
+        self.rows_repeated = re.compile(table + rb":number-rows-repeated\s*=\s*[\"'](\d+)")
+        self.columns_repeated = re.compile(table + rb":number-columns-repeated\s*=\s*[\"'](\d+)")
+        self.value_type = prefixes.get(_OFFICE_NS, b"office") + b":value-type"
+        self.cell_close = b"</" + table + b":"
+        self.row_start = b"<" + table + b":table-row"
+        self.row_end = b"</" + table + b":table-row>"
+        self.cell_start = b"<" + table + b":table-cell"
+        self.cell_end = b"</" + table + b":table-cell>"
+        self.covered = table + b":covered-table-cell"
+        # What makes a row other than plain: an empty row tag, a group of rows.
+        self.empty_row = re.compile(rb"<" + table + rb":table-row(?:\s[^>]*)?/>")
+        self.row_groups = [
+            table + name for name in (b":table-row-group", b":table-rows", b":table-header-rows")
+        ]
+        self.seen = -1  # the last cell tag looked at for a typed cell
+        # The kind of a cell decided by its attributes alone (booleans, and cells of no special kind).
+        self.kinds: dict[bytes, tuple[str, str] | None] = {}
+
+    def walk(self, start: int, end: int) -> None:
+        xml = self.xml
+        self.covered_anywhere = xml.find(self.covered, start, end) >= 0
+        # Rows as LibreOffice writes them: one start tag per row, none empty (<table:table-row/>), no row
+        # groups, no covered cells. Then a row without "repeated" is a cell tag per column, and costs a
+        # count of its cell tags; its typed cells come from one search of the whole table.
+        simple = (
+            not self.covered_anywhere
+            and self.empty_row.search(xml, start, end) is None
+            and not any(xml.find(group, start, end) >= 0 for group in self.row_groups)
+        )
+        markers = [marker.start() for marker in _ODS_TYPED_MARKER.finditer(xml, start, end)] if simple else []
+        next_marker = 0
+        position = start
+        top = bottom = right = (
+            0  # the filled plain rows since the last other one, added to the extent at once
+        )
+        while position < end:
+            close = xml.find(self.row_end, position, end)
+            stop = end if close < 0 else close + len(self.row_end)
+            if simple and close >= 0 and xml.find(b"repeated", position, close) < 0:
+                self.row += 1
+                # Filled if a cell has a value or content: as wide as its cell tags, from column A.
+                if (
+                    xml.find(self.value_type, position, close) >= 0
+                    or xml.find(self.cell_end, position, close) >= 0
+                ):
+                    top, bottom = top or self.row, self.row
+                    right = max(right, xml.count(self.cell_start, position, close))
+                while next_marker < len(markers) and markers[next_marker] < close:
+                    self._typed_cell(markers[next_marker], position, {})
+                    next_marker += 1
+            elif close >= 0 and self._plain_row(position, close):
+                width = self._plain(position, close)
+                if width:
+                    top, bottom, right = top or self.row, self.row, max(right, width)
+            else:
+                if top:
+                    self.extent.add(top, 0, bottom, right)
+                    top = 0
+                self._tags(position, stop)
+            while next_marker < len(markers) and markers[next_marker] < stop:
+                next_marker += 1
+            position = stop
+        if top:
+            self.extent.add(top, 0, bottom, right)
+
+    def _typed_cell(self, marker: int, start: int, repeats: dict[int, int]) -> None:
+        """The cell of the typed-cell ``marker`` in the plain row starting at ``start``, if it is one."""
+        xml = self.xml
+        tag = xml.rfind(b"<", start, marker)
+        if tag == self.seen or not xml.startswith(self.cell_start, tag):
+            return
+        self.seen = tag
+        match = self.tags.match(xml, tag)
+        if match is None or match.group(2) != b"table-cell":
+            return
+        kind = self._kind(match)
+        if kind is not None:
+            first = xml.count(self.cell_start, start, tag)
+            if repeats:
+                first += sum(n for at, n in repeats.items() if at < tag)
+            for offset in range(min(1 + repeats.get(tag, 0), 1024)):
+                self.found[(self.row, first + offset)] = kind
+
+    def _plain_row(self, start: int, end: int) -> bool:
+        """Whether xml[start:end] is one row's start and its cells, the row not repeated and no cell
+        covered (by a merged cell)."""
+        xml = self.xml
+        at = xml.find(self.row_start, start, end)
+        if at < 0 or xml.find(self.row_start, at + 1, end) >= 0:
+            return False
+        if self.covered_anywhere and xml.find(self.covered, start, end) >= 0:
+            return False
+        tag = self.tags.match(xml, at)
+        return tag is not None and tag.group(2) == b"table-row" and b"repeated" not in tag.group(3)
+
+    def _plain(self, start: int, end: int) -> int:
+        """Reads the plain row xml[start:end]; returns how far it is filled (columns from A), 0 if not."""
+        # A cell tag is one column, or as many as it repeats: a cell's column is the cell tags before it
+        # plus the extra columns of the repeated ones among them.
+        xml = self.xml
+        self.row += 1
+        repeats = {}
+        if xml.find(b"repeated", start, end) >= 0:
+            for found in self.columns_repeated.finditer(xml, start, end):
+                tag = xml.rfind(b"<", start, found.start())
+                if xml.startswith(self.cell_start, tag):  # an attribute of a cell, not a cell's text
+                    repeats[tag] = int(found.group(1)) - 1
+
+        def column(tag: int) -> int:
+            before = xml.count(self.cell_start, start, tag)
+            return before + sum(n for at, n in repeats.items() if at < tag) if repeats else before
+
+        # Filled up to the last cell with a value or content (from column A: larger than calamine's, never
+        # smaller).
+        width = 0
+        with_content = xml.rfind(self.cell_end, start, end)
+        with_value = xml.rfind(self.value_type, start, end)
+        if with_content >= 0 or with_value >= 0:
+            last = max(
+                xml.rfind(self.cell_start, start, with_content) if with_content >= 0 else -1,
+                xml.rfind(b"<", start, with_value) if with_value >= 0 else -1,
+            )
+            width = column(last) + 1 + repeats.get(last, 0)
+        for marker in _ODS_TYPED_MARKER.finditer(xml, start, end):
+            self._typed_cell(marker.start(), start, repeats)
+        return width
+
+    def _tags(self, start: int, end: int) -> None:
+        xml = self.xml
+        # Where the tags that may be typed cells start: found in one pass, so most cells cost a set lookup.
+        candidates = {
+            xml.rfind(b"<", 0, marker.start()) for marker in _ODS_TYPED_MARKER.finditer(xml, start, end)
+        }
+        column = 0
+        repeated_rows = 1
+        first_filled = end_filled = -1  # the filled columns of the current row, none when -1
+        for match in self.tags.finditer(xml, start, end):
+            row_end, name, attributes = match.groups()
+            if name == b"table-row" or row_end:
+                if not row_end:
+                    repeated_rows = (
+                        _repeat(self.rows_repeated, attributes) if b"repeated" in attributes else 1
+                    )
+                    column = 0
+                    first_filled = -1
+                    if not attributes.endswith(b"/"):
+                        continue
+                if first_filled >= 0:
+                    self.extent.add(self.row + 1, first_filled, self.row + repeated_rows, end_filled)
+                self.row += repeated_rows
+            else:
+                repeated = _repeat(self.columns_repeated, attributes) if b"repeated" in attributes else 1
+                has_children = not attributes.endswith(b"/") and not xml.startswith(
+                    self.cell_close, match.end()
+                )
+                if has_children or self.value_type in attributes:
+                    if first_filled < 0:
+                        first_filled = column
+                    end_filled = column + repeated
+                if match.start() in candidates:
+                    kind = self._kind(match)
+                    if kind is not None:
+                        for offset in range(min(repeated, 1024)):
+                            self.found[(self.row + 1, column + offset)] = kind
+                column += repeated
+
+    def _kind(self, match: re.Match) -> tuple[str, str] | None:
+        """``_ods_cell_kind`` of the cell whose start tag is ``match``."""
+        _row_end, name, attributes = match.groups()
+        if attributes in self.kinds:
+            return self.kinds[attributes]
+        xml = self.xml
+        has_children = not attributes.endswith(b"/") and not xml.startswith(self.cell_close, match.end())
+        close = self.cell_close + name + b">" if has_children else b""
+        kind = _ods_cell_kind(_ods_attributes(attributes, self.namespaces), xml, match.end(), close)
+        if kind is None or kind[0] == "boolean":  # not read from the cell's text: the same for every copy
+            self.kinds[attributes] = kind
+        return kind
 
 
 # An attribute value that only a typed cell has: where the candidates for ``_ods_cell_kind`` are.

@@ -378,6 +378,113 @@ def test_an_ods_row_repeated_a_million_times_is_refused_before_calamine_expands_
     assert "L1000001" in workbook.message(error)
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "<c r='XFD1048576' t='n'><v>1</v></c>",  # single quotes
+        '<c t="n" r="XFD1048576"><v>1</v></c>',  # the reference last
+        '<c  r = "XFD1048576"><v>1</v></c>',  # spaces
+        '<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="XFD1048576">'
+        "<x:v>1</x:v></x:c>",
+    ],
+    ids=["single-quotes", "reference-last", "spaces", "prefixed"],
+)
+def test_a_far_cell_in_any_spelling_is_refused_before_calamine_fills_the_rectangle(cell):
+    data = _rewritten(
+        "template.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace("</sheetData>", f'<row r="1048576">{cell}</row></sheetData>'),
+    )
+    error = refusal(data)
+    assert error.code == "sheet_too_large"
+    assert "XFD1048576" in workbook.message(error)
+
+
+def test_a_cell_without_a_reference_is_placed_where_its_row_is():
+    # calamine places a cell without r="…" after the one before it, in its row's row.
+    data = _rewritten(
+        "template.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace("</sheetData>", '<row r="1048576"><c t="n"><v>1</v></c></row></sheetData>'),
+    )
+    error = refusal(data)
+    assert error.code == "sheet_too_large"
+    assert "A1048576" in workbook.message(error)
+
+
+def test_error_cells_in_single_quotes_are_errors_too():
+    data = _rewritten(
+        "formula-error.xlsx", "xl/worksheets/sheet1.xml", lambda xml: xml.replace('t="e"', "t='e'")
+    )
+    sheet = workbook.read(data)
+    list(sheet.rows())
+    found = {(problem.cell, problem.error.code, problem.value) for problem in sheet.errors}
+    assert found == {("J3", "formula_error", "#N/A"), ("K4", "formula_error", "#DIV/0!")}
+
+
+def test_an_ods_cell_past_a_million_empty_rows_is_refused_before_calamine_reaches_it():
+    far = (
+        '<table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row>'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>far</text:p>'
+        "</table:table-cell></table:table-row></table:table>"
+    )
+    data = _rewritten("template.ods", "content.xml", lambda xml: xml.replace("</table:table>", far, 1))
+    error = refusal(data)
+    assert error.code == "sheet_too_large"
+
+
+ODS_CONTENT = (
+    '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+    '<table:table table:name="S">{}</table:table>'
+    "</office:spreadsheet></office:body></office:document-content>"
+)
+TEXT = '<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>'
+TRUE = (
+    '<table:table-cell office:value-type="boolean" office:boolean-value="true">'
+    "<text:p>TRUE</text:p></table:table-cell>"
+)
+TWO_EMPTY = '<table:table-cell table:number-columns-repeated="2"/>'
+THREE_TRUE = TRUE.replace("<table:table-cell ", '<table:table-cell table:number-columns-repeated="3" ')
+
+
+def ods_row(*cells, attributes=""):
+    return f"<table:table-row{attributes}>{''.join(cells)}</table:table-row>"
+
+
+@pytest.mark.parametrize(
+    ("rows", "cells"),
+    [
+        ([ods_row(TEXT.format("a"), TEXT.format("b"), TRUE)], [(1, 2)]),
+        ([ods_row(TEXT.format("a"), TWO_EMPTY, TRUE)], [(1, 3)]),
+        # A cell's text that reads like an attribute is no repeat.
+        ([ods_row(TEXT.format('table:number-columns-repeated="5"'), TRUE)], [(1, 1)]),
+        ([ods_row(THREE_TRUE)], [(1, 0), (1, 1), (1, 2)]),
+        (["<table:table-row/>", ods_row(TRUE)], [(2, 0)]),
+        ([ods_row(TEXT.format("a")), ods_row(TEXT.format("b"), attributes=' table:number-rows-repeated="3"'),
+          ods_row(TEXT.format("c"), TRUE)], [(5, 1)]),
+        ([ods_row('<table:table-cell table:number-columns-spanned="2" office:value-type="string"><text:p>x'
+                  "</text:p></table:table-cell><table:covered-table-cell/>", TRUE)], [(1, 2)]),
+        (["<table:table-row-group>" + ods_row(TEXT.format("a")) + "</table:table-row-group>",
+          ods_row(TEXT.format("b"), TRUE)], [(2, 1)]),
+    ],
+    ids=["plain", "after-repeated-cells", "text-like-attribute", "repeated-boolean", "after-an-empty-row",
+         "after-repeated-rows", "after-a-covered-cell", "after-a-row-group"],
+)  # fmt: skip
+def test_the_ods_scan_places_typed_cells_in_their_row_and_column(rows, cells):
+    found = workbook._ods_typed_cells(ODS_CONTENT.format("".join(rows)).encode())
+    assert found == {cell: ("boolean", "TRUE") for cell in cells}
+
+
+def test_an_ods_table_inside_a_cell_is_refused():
+    nested = ods_row('<table:table-cell><table:table table:name="in">' + ods_row(TRUE) + "</table:table>"
+                     "</table:table-cell>")  # fmt: skip
+    with pytest.raises(ValidationError) as caught:
+        workbook._ods_typed_cells(ODS_CONTENT.format(nested).encode())
+    assert caught.value.code == "unreadable_workbook"
+
+
 def test_a_macro_project_without_a_workbook_is_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
