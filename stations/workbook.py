@@ -327,6 +327,7 @@ class Sheet:
     errors: list[CellProblem] = field(default_factory=list, init=False)
     bad_cells: set[tuple[int, int]] = field(default_factory=set, init=False, repr=False)
     _numbers_in_text: dict[int, list[str]] = field(default_factory=dict, init=False, repr=False)
+    _number_texts: dict[float, str] = field(default_factory=dict, init=False, repr=False)
     _headers: dict[int, str] = field(default_factory=dict, init=False, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -442,9 +443,13 @@ class Sheet:
         return "" if value is None else str(value)
 
     def _number(self, row: int, column: int, value: int | float) -> str:
-        text = _number_text(value)
+        # A sheet repeats few numbers (voltages, amperages): each is written out once.
+        text = self._number_texts.get(value)
         if text is None:
-            return self._problem(row, column, "too_many_digits", f"{value:.15G}")
+            text = _number_text(value)
+            if text is None:
+                return self._problem(row, column, "too_many_digits", f"{value:.15G}")
+            self._number_texts[value] = text
         if self._headers.get(column) in TEXT_HEADERS:
             self._numbers_in_text.setdefault(column, []).append(cell_name(row, column))
         return text
