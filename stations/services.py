@@ -15,6 +15,7 @@ from django.utils.crypto import constant_time_compare
 from . import rules, throttling
 from .bulk import insert_rows, update_rows
 from .choices import ImportSource, StationStatus
+from .collector import collector_paused
 from .csv_format import SPEC_COLUMNS, STATION_COLUMNS
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, ImportRecord, Station, Tenant
 from .results import CREATE, OVERRIDE, ImportPlan, RowError
@@ -226,6 +227,7 @@ _SPEC_FIELDS = tuple(column.field for column in SPEC_COLUMNS)
 _OVERRIDE_DETAILS = tuple(name for name in _STATION_DETAILS if name != "station_id")
 
 
+@collector_paused()
 def stations_import(
     *, tenant: Tenant, user, plan: ImportPlan, source: str, file_name: str = "", dry_run: bool = False
 ) -> StationsImportResult:
