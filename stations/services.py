@@ -315,12 +315,17 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan: ImportPlan) -> None:
             # Every column is named, the version too: 1, the model's default for a new station.
             inserted = insert_rows(
                 Station,
-                ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at", "version"],
-                [
-                    [tenant.pk, *_details(s.station), StationStatus.INACTIVE, record.pk, now, now, 1]
-                    for s in creates
-                ],
+                _STATION_DETAILS,
+                [_details(s.station) for s in creates],
                 returning=["id", "station_id"],
+                same={
+                    "tenant": tenant.pk,
+                    "status": StationStatus.INACTIVE,
+                    "last_import": record.pk,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                },
             )
         except IntegrityError:
             # The unique index saw a Station ID that another import wrote after this file was checked.
