@@ -9,7 +9,9 @@ figure of the issue's goal with the goal and PASS/FAIL:
   and the change page, as operator (the big tenant) and as support: median of ``--repeat`` through
   Django's test client with the project's settings, and the query count;
 - a 5,000-station CSV import (``csv_import.parse`` + ``services.stations_import``, as ``import_stations``
-  does) into an empty tenant and into the big one;
+  does) into an empty tenant and into the big one, each undone after it is timed, after a ``VACUUM
+  ANALYZE`` of the import's tables (what autovacuum does between imports: a kept database would
+  otherwise carry every earlier run's undone rows and a full pending list in the trigram indexes);
 - activation by Station ID: the database time (each query timed with ``perf_counter``, summed);
 - the CSV export of 100,000 stations (``csv_export.export_lines`` streamed): throughput and peak memory.
 
