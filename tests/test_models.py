@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CheckConstraint
 
+from stations import rules
 from stations.choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
 from stations.models import ConnectorSpec, ImportRecord, Station
 from tests.factories import make_station, spec_data, station_data
@@ -420,3 +421,9 @@ def test_an_import_maintains_no_redundant_index():
     for name in ("activated_by", "deactivated_by", "previous_owner"):
         definition = _index_definition(f"station_{name}_idx").replace('"', "")
         assert f"WHERE ({name}_id IS NOT NULL)" in definition or f"WHERE {name}_id IS NOT NULL" in definition
+
+
+def test_line_voltage_specifications_have_their_own_index():
+    definition = _index_definition("spec_line_voltage_idx").replace('"', "")
+    assert "AC_3_PHASE" in definition
+    assert f"voltage > {rules.HIGHEST_PHASE_VOLTAGE}" in definition
