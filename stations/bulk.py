@@ -21,15 +21,30 @@ from collections.abc import Mapping, Sequence
 from django.db import connection
 
 
-def insert_rows(model, names: Sequence[str], rows: list[list], returning: Sequence[str] = ()) -> list:
-    """INSERT ``rows`` (values for the fields ``names``); the ``returning`` fields of each row inserted."""
-    into = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({_columns(model, names)}) "
+def insert_rows(
+    model,
+    names: Sequence[str],
+    rows: list[list],
+    returning: Sequence[str] = (),
+    same: Mapping | None = None,
+) -> list:
+    """INSERT ``rows`` (values for the fields ``names``) with the fields of ``same`` alike on all of them;
+    the ``returning`` fields of each row inserted.
+
+    A value shared by every row (the tenant, the import, the time) is sent once, not once a row: it
+    would be most of what the rows' JSON carries, and a datetime in it takes ``json.dumps`` out of its
+    fast path (33 ms for 5,000 stations against 6 ms).
+    """
+    same = same or {}
+    quote = connection.ops.quote_name
+    into = f"INSERT INTO {quote(model._meta.db_table)} ({_columns(model, [*names, *same])}) "
+    selected = ", ".join(["v.*", *(_shared_value(model, name) for name in same)])
     tail = f" RETURNING {_columns(model, returning)}" if returning else ""
     result = []
     with connection.cursor() as cursor:
-        for batch in _batches(rows, len(names)):
+        for batch in _batches(rows, len(names), shared=len(same)):
             source, params = _rows_source(model, names, batch)
-            cursor.execute(f"{into}SELECT * FROM {source}{tail}", params)
+            cursor.execute(f"{into}SELECT {selected} FROM {source}{tail}", [*same.values(), *params])
             if returning:
                 result += cursor.fetchall()
     return result
@@ -66,6 +81,14 @@ def update_rows(
 def _columns(model, names: Sequence[str]) -> str:
     quote = connection.ops.quote_name
     return ", ".join(quote(model._meta.get_field(name).column) for name in names)
+
+
+def _shared_value(model, name: str) -> str:
+    """The placeholder of a value shared by all rows, typed as its column on PostgreSQL (where a bare
+    parameter in a SELECT list would be text, and NULL text fits no other column); SQLite takes it as is."""
+    if connection.vendor == "postgresql":
+        return f"%s::{model._meta.get_field(name).db_type(connection)}"
+    return "%s"
 
 
 def _rows_source(model, names: Sequence[str], rows: list[list]) -> tuple[str, list]:

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from . import rules, workbook
+from .collector import collector_paused
 from .csv_format import (
     ALL_HEADERS,
     COLUMN_BY_HEADER,
@@ -101,6 +102,7 @@ def size_refusal(size: int) -> ImportPlan | None:
     return ImportPlan(errors=[RowError(None, "", "file_too_large", message)])
 
 
+@collector_paused()
 def parse(data: bytes, *, tenant) -> ImportPlan:
     """Read and check a whole file (CSV text or a workbook) for ``tenant``; every error is collected,
     nothing is written."""

@@ -1,5 +1,7 @@
 """Reads, each scoped to what the asking user may see: the only place tenant scope is applied."""
 
+import json
+
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -34,7 +36,15 @@ def stations_with_station_id(station_ids, queryset: QuerySet[Station] | None = N
     """Stations whose Station ID equals one of ``station_ids`` case-insensitively (uses the unique index)."""
     lowered = sorted({station_id.lower() for station_id in station_ids})
     queryset = Station.objects.all() if queryset is None else queryset
-    return queryset.alias(station_id_lower=Lower("station_id")).filter(station_id_lower__in=lowered)
+    values = lowered
+    if connection.vendor == "postgresql" and len(lowered) > 1:
+        # A file's thousands of IDs as one JSON parameter that the server unpacks: as an IN list, Django
+        # builds a placeholder and psycopg quotes a value each, in Python (30 ms of CPU for 5,000 IDs,
+        # against 4 ms).
+        values = RawSQL(
+            "SELECT jsonb_array_elements_text(%s::jsonb)", [json.dumps(lowered, ensure_ascii=False)]
+        )
+    return queryset.alias(station_id_lower=Lower("station_id")).filter(station_id_lower__in=values)
 
 
 def station_by_station_id(station_id: str, queryset: QuerySet[Station] | None = None) -> Station | None:

@@ -15,6 +15,7 @@ from django.utils.crypto import constant_time_compare
 from . import rules, throttling
 from .bulk import insert_rows, update_rows
 from .choices import ImportSource, StationStatus
+from .collector import collector_paused
 from .csv_format import SPEC_COLUMNS, STATION_COLUMNS
 from .models import DUPLICATE_STATION_ID_MESSAGE, ConnectorSpec, ImportRecord, Station, Tenant
 from .results import CREATE, OVERRIDE, ImportPlan, RowError
@@ -226,6 +227,7 @@ _SPEC_FIELDS = tuple(column.field for column in SPEC_COLUMNS)
 _OVERRIDE_DETAILS = tuple(name for name in _STATION_DETAILS if name != "station_id")
 
 
+@collector_paused()
 def stations_import(
     *, tenant: Tenant, user, plan: ImportPlan, source: str, file_name: str = "", dry_run: bool = False
 ) -> StationsImportResult:
@@ -313,12 +315,17 @@ def _plan_write(tenant: Tenant, record: ImportRecord, plan: ImportPlan) -> None:
             # Every column is named, the version too: 1, the model's default for a new station.
             inserted = insert_rows(
                 Station,
-                ["tenant", *_STATION_DETAILS, "status", "last_import", "created_at", "updated_at", "version"],
-                [
-                    [tenant.pk, *_details(s.station), StationStatus.INACTIVE, record.pk, now, now, 1]
-                    for s in creates
-                ],
+                _STATION_DETAILS,
+                [_details(s.station) for s in creates],
                 returning=["id", "station_id"],
+                same={
+                    "tenant": tenant.pk,
+                    "status": StationStatus.INACTIVE,
+                    "last_import": record.pk,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                },
             )
         except IntegrityError:
             # The unique index saw a Station ID that another import wrote after this file was checked.

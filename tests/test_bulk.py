@@ -68,3 +68,20 @@ def test_insert_and_update_keep_every_value_as_given():
     station = Station.objects.get(pk=first)
     assert (station.manufacturer, station.updated_at, station.version) == (AWKWARD[-1], later, 2)
     assert Station.objects.get(pk=inserted["BULK-1"]).version == 1
+
+
+def test_insert_sets_the_shared_values_on_every_row():
+    tenant = factories.make_tenant("bulk-shared")
+    when = timezone.now().replace(microsecond=654321)
+    names = ["station_id", "security_code", "manufacturer", "article_number", "serial_number"]
+    names += ["wifi_supported", "gsm_supported"]
+    rows = [[f"SHARED-{n}", "K7P2-93QX", AWKWARD[n], "", "", True, False] for n in range(len(AWKWARD))]
+    same = {"tenant": tenant.pk, "status": StationStatus.INACTIVE, "last_import": None}
+    same |= {"created_at": when, "updated_at": when, "version": 3}
+    inserted = insert_rows(Station, names, rows, ["id"], same=same)
+    stored = Station.objects.filter(tenant=tenant).order_by("station_id")
+    assert len(inserted) == len(AWKWARD)
+    assert [s.manufacturer for s in stored] == AWKWARD
+    for station in stored:
+        assert (station.status, station.last_import_id, station.version) == (StationStatus.INACTIVE, None, 3)
+        assert (station.created_at, station.updated_at) == (when, when)

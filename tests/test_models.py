@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import CheckConstraint
 
+from stations import rules
 from stations.choices import ConnectorFormat, ConnectorStandard, ImportSource, PowerType, StationStatus
 from stations.models import ConnectorSpec, ImportRecord, Station
 from tests.factories import make_station, spec_data, station_data
@@ -395,3 +396,34 @@ def test_numbers_are_written_with_ascii_digits(field, value, codes):
         except ValidationError as error:
             found.append(error.code)
     assert found == codes * 2
+
+
+def _index_definition(name: str) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+        return cursor.fetchone()[0]
+
+
+def test_an_import_maintains_no_redundant_index():
+    """No single-column index where a longer one starts with the column, and the user links (empty on
+    an imported station) indexed only where set."""
+    for model in (Station, ConnectorSpec):
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, table)
+        indexes = [c["columns"] for c in found.values() if c["index"] and c["columns"]]
+        for columns in indexes:
+            longer = [other for other in indexes if len(other) > len(columns) and other[0] == columns[0]]
+            assert not (len(columns) == 1 and longer), (table, columns, longer)
+    for name in ("activated_by", "deactivated_by", "previous_owner"):
+        definition = _index_definition(f"station_{name}_idx").replace('"', "")
+        assert f"WHERE ({name}_id IS NOT NULL)" in definition or f"WHERE {name}_id IS NOT NULL" in definition
+
+
+def test_line_voltage_specifications_have_their_own_index():
+    definition = _index_definition("spec_line_voltage_idx").replace('"', "")
+    assert "AC_3_PHASE" in definition
+    assert f"voltage > {rules.HIGHEST_PHASE_VOLTAGE}" in definition
