@@ -361,20 +361,15 @@ class Sheet:
                 continue
             # Most cells are text, taken as they are without a call per cell.
             special = typed_by_row.get(row)
-            if special is None:
-                cells = [
-                    value if type(value) is str else self._value(row, column, value)
-                    for column, value in enumerate(raw)
-                ]
-            else:
-                cells = [
-                    self._typed(row, column, special[column])
-                    if column in special
-                    else value
-                    if type(value) is str
-                    else self._value(row, column, value)
-                    for column, value in enumerate(raw)
-                ]
+            if special is not None:
+                raw = list(raw)
+                for column, typed_cell in special.items():
+                    if column < len(raw):
+                        raw[column] = self._typed(row, column, typed_cell)
+            cells = [
+                value if type(value) is str else self._value(row, column, value)
+                for column, value in enumerate(raw)
+            ]
             if not any(cell.strip() for cell in cells):
                 continue
             yield row, cells
@@ -566,7 +561,7 @@ class _Extent:
 # is at most 26 × 37,999 cells (under MAX_CELLS), and the error cells can be found by their literal t="e".
 _XLSX_PLAIN_CELL = (
     rb'r="[A-Z](?:[1-9][0-9]{0,3}|[12][0-9]{4}|3[0-7][0-9]{3})"'  # A1 … Z37999
-    rb'(?:\s(?:s|t|cm|vm|ph)="[\w.]*")*\s*/?>'
+    rb'(?:\s(?:s|t|cm|vm|ph)="[\w.]*+")*+\s*+/?>'
 )
 _XLSX_OTHER_CELL = re.compile(rb"<c(?=[\s/>])(?!\s" + _XLSX_PLAIN_CELL + rb")")
 # A cell element with a namespace prefix (<x:c …>): then too the sheet is walked.
@@ -637,7 +632,10 @@ def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     tag, counting repeats. Python parses the attributes of the few cells that can be typed only.
     Nothing is expanded, so a content.xml that declares entities (a spreadsheet never does) is refused.
     """
-    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+    # A document type (and its entities) can only come before the root element.
+    root = re.search(rb"<[^?!]", xml)
+    prolog = xml[: root.start() if root else len(xml)]
+    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
         raise unreadable("its content.xml declares a document type, which a spreadsheet does not")
     prefixes = {
         uri: found.group(1)
@@ -672,10 +670,11 @@ class _OdsScan:
         self.extent = _Extent()
         self.found: dict[tuple[int, int], tuple[str, str]] = {}
         # A row's or cell's start tag (attributes ending in "/" when it is empty), or a row's end tag. An
-        # attribute value may hold ">" (a formula's comparison), so quoted values are skipped whole.
+        # attribute value may hold ">" (a formula's comparison), so quoted values are skipped whole. The
+        # quantifiers are possessive: else a tag cut off inside a quote takes exponential time to give up.
         self.tags = re.compile(
             rb"<(?:(/)" + table + rb":table-row\s*|" + table + rb":(table-row|table-cell|covered-table-cell)"
-            rb"""([\s/](?:[^>"']+|"[^"]*"|'[^']*')*|))>"""
+            rb"""([\s/](?:[^>"']++|"[^"]*+"|'[^']*+')*+|))>"""
         )
         self.rows_repeated = re.compile(table + rb":number-rows-repeated\s*=\s*[\"'](\d+)")
         self.columns_repeated = re.compile(table + rb":number-columns-repeated\s*=\s*[\"'](\d+)")
@@ -707,26 +706,37 @@ class _OdsScan:
             and not any(xml.find(group, start, end) >= 0 for group in self.row_groups)
         )
         markers = [marker.start() for marker in _ODS_TYPED_MARKER.finditer(xml, start, end)] if simple else []
+        markers.append(end)  # past the last row: the loops below need no length check
         next_marker = 0
+        find, rfind, count, starts = xml.find, xml.rfind, xml.count, xml.startswith
+        row_end, cell_start, cell_end = self.row_end, self.cell_start, self.cell_end
+        value_type, tag_at, kinds, found = self.value_type, self.tags.match, self.kinds, self.found
+        # The filled plain rows since the last other one, added to the extent at once.
+        top = bottom = right = 0
         position = start
-        top = bottom = right = (
-            0  # the filled plain rows since the last other one, added to the extent at once
-        )
         while position < end:
-            close = xml.find(self.row_end, position, end)
-            stop = end if close < 0 else close + len(self.row_end)
-            if simple and close >= 0 and xml.find(b"repeated", position, close) < 0:
+            close = find(row_end, position, end)
+            stop = end if close < 0 else close + len(row_end)
+            if simple and close >= 0 and find(b"repeated", position, close) < 0:
                 self.row += 1
                 # Filled if a cell has a value or content: as wide as its cell tags, from column A.
-                if (
-                    xml.find(self.value_type, position, close) >= 0
-                    or xml.find(self.cell_end, position, close) >= 0
-                ):
+                if find(value_type, position, close) >= 0 or find(cell_end, position, close) >= 0:
                     top, bottom = top or self.row, self.row
-                    right = max(right, xml.count(self.cell_start, position, close))
-                while next_marker < len(markers) and markers[next_marker] < close:
-                    self._typed_cell(markers[next_marker], position, {})
+                    right = max(right, count(cell_start, position, close))
+                # _typed_cell, written out: this runs for every boolean of the sheet.
+                while markers[next_marker] < close:
+                    tag = rfind(b"<", position, markers[next_marker])
                     next_marker += 1
+                    if tag == self.seen or not starts(cell_start, tag):
+                        continue
+                    self.seen = tag
+                    match = tag_at(xml, tag)
+                    if match is None or match.group(2) != b"table-cell":
+                        continue
+                    attributes = match.group(3)
+                    kind = kinds[attributes] if attributes in kinds else self._kind(match)
+                    if kind is not None:
+                        found[(self.row, count(cell_start, position, tag))] = kind
             elif close >= 0 and self._plain_row(position, close):
                 width = self._plain(position, close)
                 if width:
@@ -736,7 +746,7 @@ class _OdsScan:
                     self.extent.add(top, 0, bottom, right)
                     top = 0
                 self._tags(position, stop)
-            while next_marker < len(markers) and markers[next_marker] < stop:
+            while markers[next_marker] < stop:
                 next_marker += 1
             position = stop
         if top:
@@ -859,7 +869,8 @@ class _OdsScan:
 
 # An attribute value that only a typed cell has: where the candidates for ``_ods_cell_kind`` are.
 _ODS_TYPED_MARKER = re.compile(rb"""=\s*["'](?:boolean|time|error|of:=TRUE\(\)|of:=FALSE\(\))["']""")
-_ODS_ATTRIBUTE = re.compile(rb"""([\w.-]+):([\w.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# Possessive, and only from the start of a name: a long attribute cannot make the search quadratic.
+_ODS_ATTRIBUTE = re.compile(rb"""(?<![\w.-])([\w.-]++):([\w.-]++)\s*+=\s*+(?:"([^"]*+)"|'([^']*+)')""")
 _XML_TAG = re.compile(rb"<[^>]*>")
 
 

@@ -485,6 +485,111 @@ def test_an_ods_table_inside_a_cell_is_refused():
     assert caught.value.code == "unreadable_workbook"
 
 
+def read_all_data(data: bytes):
+    sheet = workbook.read(data)
+    return sheet, list(sheet.rows())
+
+
+def _after_last_row(xml: str, rows: str) -> str:
+    """``rows`` after the first sheet's last filled row (before LibreOffice's trailing empty rows)."""
+    last = xml.rindex("</text:p>", 0, xml.index("</table:table>"))
+    at = xml.index("</table:table-row>", last) + len("</table:table-row>")
+    return xml[:at] + rows + xml[at:]
+
+
+def test_an_empty_far_xlsx_cell_is_not_refused():
+    # <c …/> is a formatted cell without a value: calamine leaves it out, so does the walk.
+    data = _rewritten(
+        "template.xlsx",
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(
+            "</sheetData>", '<row r="1048576"><c r="XFD1048576" s="1"/></row></sheetData>'
+        ),
+    )
+    sheet, rows = read_all_data(data)
+    assert len(rows) == 5
+    assert sheet.errors == []
+
+
+def test_a_wide_ods_row_far_down_is_refused():
+    def far_cell(xml: str) -> str:
+        row = '<table:table-row table:number-rows-repeated="5000"><table:table-cell/></table:table-row>'
+        far = (
+            '<table:table-row><table:table-cell table:number-columns-repeated="300"/>'
+            '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+            "</table:table-row>"
+        )
+        return _after_last_row(xml, row + far)
+
+    error = refusal(_rewritten("template.ods", "content.xml", far_cell))
+    assert error.code == "sheet_too_large"
+
+
+def test_a_wide_ods_row_whose_filled_cells_fit_is_read():
+    # 300 columns × 5,005 rows, but the filled rectangle is 13 columns wide: not refused.
+    def wide_empty_row(xml: str) -> str:
+        row = '<table:table-row table:number-rows-repeated="5000"><table:table-cell/></table:table-row>'
+        wide = (
+            '<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p>'
+            '</table:table-cell><table:table-cell table:number-columns-repeated="300"/></table:table-row>'
+        )
+        return _after_last_row(xml, wide + row)
+
+    _sheet, rows = read_all_data(_rewritten("template.ods", "content.xml", wide_empty_row))
+    assert rows[1][1][4:6] == ["TRUE", "FALSE"]
+
+
+def test_ods_with_other_prefixes_finds_the_same_typed_cells():
+    def renamed(xml: str) -> str:
+        return (
+            xml.replace("xmlns:table=", "xmlns:t=")
+            .replace("<table:", "<t:")
+            .replace("</table:", "</t:")
+            .replace(" table:", " t:")
+        )
+
+    data = _rewritten("typed-in.ods", "content.xml", renamed)
+    typed = workbook._typed_cells(data, workbook.ODS)
+    assert typed == workbook._typed_cells((DATA / "typed-in.ods").read_bytes(), workbook.ODS)
+    assert typed  # the ODS booleans
+
+
+@pytest.mark.parametrize("prolog", ["", "\n<!-- a comment -->\n"])
+def test_an_ods_content_xml_with_a_document_type_is_refused(prolog):
+    def with_doctype(xml: str) -> str:
+        declaration_end = xml.index("?>") + 2
+        return xml[:declaration_end] + prolog + '<!DOCTYPE x [<!ENTITY e "e">]>' + xml[declaration_end:]
+
+    error = refusal(_rewritten("template.ods", "content.xml", with_doctype))
+    assert error.code == "unreadable_workbook"
+    assert "document type" in workbook.message(error)
+
+
+def test_ods_durations_and_times_are_errors():
+    def duration_in_voltage(xml: str) -> str:
+        start = xml.index("<table:table-cell", xml.index("<table:table-row", xml.index("</table:table-row>")))
+        for _ in range(9):
+            start = xml.index("<table:table-cell", start + 1)
+        end = xml.index("</table:table-cell>", start) + len("</table:table-cell>")
+        cell = (
+            '<table:table-cell office:value-type="time" office:time-value="PT36H00M00S">'
+            "<text:p>36:00:00</text:p></table:table-cell>"
+        )
+        return xml[:start] + cell + xml[end:]
+
+    sheet, _rows = read_all_data(_rewritten("template.ods", "content.xml", duration_in_voltage))
+    [problem] = sheet.errors
+    assert (problem.cell, problem.error.code, problem.value) == ("J2", "cell_time_or_duration", "36:00:00")
+
+
+def test_an_ods_tag_cut_off_inside_a_quote_is_refused_without_backtracking():
+    # The tag pattern's quantifiers are possessive: without them this took 2^200 steps to give up.
+    def cut_off(xml: str) -> str:
+        return xml.replace("</table:table>", "<table:table-row><table:table-cell " + "a" * 200 + '"', 1)
+
+    assert refusal(_rewritten("template.ods", "content.xml", cut_off)).code == "unreadable_workbook"
+
+
 def test_a_macro_project_without_a_workbook_is_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
