@@ -199,7 +199,7 @@ def pages(seeded: Seeded) -> dict[str, str]:
         "filter connectivity=GSM only": f"{CHANGELIST}?connectivity=gsm",
         "filter power type=DC": f"{CHANGELIST}?power_type=DC",
         "filter manufacturer=Zaptec": f"{CHANGELIST}?manufacturer=Zaptec",
-        "filter line voltage": f"{CHANGELIST}?line_voltage=yes",
+        "filter line voltage": f"{CHANGELIST}?line_voltage_warning=yes",
         "filter matching nothing": f"{CHANGELIST}?manufacturer=Nobody",
         "filter tenant (support)": f"{CHANGELIST}?tenant__id__exact={seeded.small.pk}",
         "search whole Station ID": f"{CHANGELIST}?q={some}",
