@@ -153,6 +153,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # PostgreSQL's planner prices a random page read at 4 sequential ones, a figure for spinning disks. On
+    # SSDs and with the working set in memory it is near 1 (the usual advice: 1.1). At 1,000,000 stations
+    # the default had the overview's line-voltage filter count the list by a scan of all 900,000 stations of
+    # the operator (150 ms) instead of 6,666 index lookups (55 ms).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c random_page_cost=1.1"
 
 # Shared by every app server (activation throttling lives here): the database, not process memory.
 CACHES = {
