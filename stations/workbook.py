@@ -685,11 +685,6 @@ class _OdsScan:
         self.cell_start = b"<" + table + b":table-cell"
         self.cell_end = b"</" + table + b":table-cell>"
         self.covered = table + b":covered-table-cell"
-        # What makes a row other than plain: an empty row tag, a group of rows.
-        self.empty_row = re.compile(rb"<" + table + rb":table-row(?:\s[^>]*)?/>")
-        self.row_groups = [
-            table + name for name in (b":table-row-group", b":table-rows", b":table-header-rows")
-        ]
         self.seen = -1  # the last cell tag looked at for a typed cell
         # The kind of a cell decided by its attributes alone (booleans, and cells of no special kind).
         self.kinds: dict[bytes, tuple[str, str] | None] = {}
@@ -697,47 +692,13 @@ class _OdsScan:
     def walk(self, start: int, end: int) -> None:
         xml = self.xml
         self.covered_anywhere = xml.find(self.covered, start, end) >= 0
-        # Rows as LibreOffice writes them: one start tag per row, none empty (<table:table-row/>), no row
-        # groups, no covered cells. Then a row without "repeated" is a cell tag per column, and costs a
-        # count of its cell tags; its typed cells come from one search of the whole table.
-        simple = (
-            not self.covered_anywhere
-            and self.empty_row.search(xml, start, end) is None
-            and not any(xml.find(group, start, end) >= 0 for group in self.row_groups)
-        )
-        markers = [marker.start() for marker in _ODS_TYPED_MARKER.finditer(xml, start, end)] if simple else []
-        markers.append(end)  # past the last row: the loops below need no length check
-        next_marker = 0
-        find, rfind, count, starts = xml.find, xml.rfind, xml.count, xml.startswith
-        row_end, cell_start, cell_end = self.row_end, self.cell_start, self.cell_end
-        value_type, tag_at, kinds, found = self.value_type, self.tags.match, self.kinds, self.found
         # The filled plain rows since the last other one, added to the extent at once.
         top = bottom = right = 0
         position = start
         while position < end:
-            close = find(row_end, position, end)
-            stop = end if close < 0 else close + len(row_end)
-            if simple and close >= 0 and find(b"repeated", position, close) < 0:
-                self.row += 1
-                # Filled if a cell has a value or content: as wide as its cell tags, from column A.
-                if find(value_type, position, close) >= 0 or find(cell_end, position, close) >= 0:
-                    top, bottom = top or self.row, self.row
-                    right = max(right, count(cell_start, position, close))
-                # _typed_cell, written out: this runs for every boolean of the sheet.
-                while markers[next_marker] < close:
-                    tag = rfind(b"<", position, markers[next_marker])
-                    next_marker += 1
-                    if tag == self.seen or not starts(cell_start, tag):
-                        continue
-                    self.seen = tag
-                    match = tag_at(xml, tag)
-                    if match is None or match.group(2) != b"table-cell":
-                        continue
-                    attributes = match.group(3)
-                    kind = kinds[attributes] if attributes in kinds else self._kind(match)
-                    if kind is not None:
-                        found[(self.row, count(cell_start, position, tag))] = kind
-            elif close >= 0 and self._plain_row(position, close):
+            close = xml.find(self.row_end, position, end)
+            stop = end if close < 0 else close + len(self.row_end)
+            if close >= 0 and self._plain_row(position, close):
                 width = self._plain(position, close)
                 if width:
                     top, bottom, right = top or self.row, self.row, max(right, width)
@@ -746,8 +707,6 @@ class _OdsScan:
                     self.extent.add(top, 0, bottom, right)
                     top = 0
                 self._tags(position, stop)
-            while markers[next_marker] < stop:
-                next_marker += 1
             position = stop
         if top:
             self.extent.add(top, 0, bottom, right)

@@ -19,10 +19,14 @@ DATA = Path(__file__).parent / "data" / "libreoffice"
 WORKBOOKS = ("xlsx", "ods")
 
 
-def read_all(name: str):
-    sheet = workbook.read((DATA / name).read_bytes())
+def read_all_data(data: bytes):
+    sheet = workbook.read(data)
     assert sheet is not None
     return sheet, list(sheet.rows())
+
+
+def read_all(name: str):
+    return read_all_data((DATA / name).read_bytes())
 
 
 def read_everything(data: bytes) -> None:
@@ -349,17 +353,13 @@ def _rewritten(name: str, member: str, change) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_value_in_the_last_cell_of_an_xlsx_is_refused_before_calamine_fills_the_rectangle():
-    data = _rewritten(
+def _with_last_xlsx_row(cells: str) -> bytes:
+    """The LibreOffice template.xlsx with row 1,048,576, the sheet's last, holding ``cells``."""
+    return _rewritten(
         "template.xlsx",
         "xl/worksheets/sheet1.xml",
-        lambda xml: xml.replace(
-            "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
-        ),
+        lambda xml: xml.replace("</sheetData>", f'<row r="1048576">{cells}</row></sheetData>'),
     )
-    error = refusal(data)
-    assert error.code == "sheet_too_large"
-    assert "XFD1048576" in workbook.message(error)
 
 
 def test_an_ods_row_repeated_a_million_times_is_refused_before_calamine_expands_it():
@@ -381,33 +381,24 @@ def test_an_ods_row_repeated_a_million_times_is_refused_before_calamine_expands_
 @pytest.mark.parametrize(
     "cell",
     [
+        '<c r="XFD1048576" t="n"><v>1</v></c>',  # as LibreOffice writes a cell
         "<c r='XFD1048576' t='n'><v>1</v></c>",  # single quotes
         '<c t="n" r="XFD1048576"><v>1</v></c>',  # the reference last
         '<c  r = "XFD1048576"><v>1</v></c>',  # spaces
         '<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="XFD1048576">'
         "<x:v>1</x:v></x:c>",
     ],
-    ids=["single-quotes", "reference-last", "spaces", "prefixed"],
+    ids=["plain", "single-quotes", "reference-last", "spaces", "prefixed"],
 )
 def test_a_far_cell_in_any_spelling_is_refused_before_calamine_fills_the_rectangle(cell):
-    data = _rewritten(
-        "template.xlsx",
-        "xl/worksheets/sheet1.xml",
-        lambda xml: xml.replace("</sheetData>", f'<row r="1048576">{cell}</row></sheetData>'),
-    )
-    error = refusal(data)
+    error = refusal(_with_last_xlsx_row(cell))
     assert error.code == "sheet_too_large"
     assert "XFD1048576" in workbook.message(error)
 
 
 def test_a_cell_without_a_reference_is_placed_where_its_row_is():
     # calamine places a cell without r="…" after the one before it, in its row's row.
-    data = _rewritten(
-        "template.xlsx",
-        "xl/worksheets/sheet1.xml",
-        lambda xml: xml.replace("</sheetData>", '<row r="1048576"><c t="n"><v>1</v></c></row></sheetData>'),
-    )
-    error = refusal(data)
+    error = refusal(_with_last_xlsx_row('<c t="n"><v>1</v></c>'))
     assert error.code == "sheet_too_large"
     assert "A1048576" in workbook.message(error)
 
@@ -485,11 +476,6 @@ def test_an_ods_table_inside_a_cell_is_refused():
     assert caught.value.code == "unreadable_workbook"
 
 
-def read_all_data(data: bytes):
-    sheet = workbook.read(data)
-    return sheet, list(sheet.rows())
-
-
 def _after_last_row(xml: str, rows: str) -> str:
     """``rows`` after the first sheet's last filled row (before LibreOffice's trailing empty rows)."""
     last = xml.rindex("</text:p>", 0, xml.index("</table:table>"))
@@ -499,14 +485,7 @@ def _after_last_row(xml: str, rows: str) -> str:
 
 def test_an_empty_far_xlsx_cell_is_not_refused():
     # <c …/> is a formatted cell without a value: calamine leaves it out, so does the walk.
-    data = _rewritten(
-        "template.xlsx",
-        "xl/worksheets/sheet1.xml",
-        lambda xml: xml.replace(
-            "</sheetData>", '<row r="1048576"><c r="XFD1048576" s="1"/></row></sheetData>'
-        ),
-    )
-    sheet, rows = read_all_data(data)
+    sheet, rows = read_all_data(_with_last_xlsx_row('<c r="XFD1048576" s="1"/>'))
     assert len(rows) == 5
     assert sheet.errors == []
 
