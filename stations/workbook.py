@@ -339,11 +339,13 @@ class Sheet:
         # Scanned first: the scan refuses a sheet too large for calamine to hold.
         typed = _typed_cells(self.data, self.kind)
         sheet = self._first_sheet()
-        start_row, start_column = sheet.start or (0, 0)
+        # python-calamine's rows begin at the sheet's row 1 (empty rows above the first filled one are
+        # there) but at the first filled column: the columns before it are added back.
+        start_column = (sheet.start or (0, 0))[1]
         values = sheet.iter_rows()
         # The first rows are read ahead to tell a title line above the header from a wrong header.
         ahead = [[""] * start_column + list(raw) for raw in islice(values, _HEADER_SEARCH_ROWS + 1)]
-        filled = [(start_row + offset + 1, raw) for offset, raw in enumerate(ahead) if not _blank_row(raw)]
+        filled = [(offset + 1, raw) for offset, raw in enumerate(ahead) if not _blank_row(raw)]
         if not filled:
             raise empty_sheet(self.name)
         header_row, header = filled[0]
@@ -356,7 +358,7 @@ class Sheet:
             typed_by_row.setdefault(row, {})[column] = special
         rest = ([""] * start_column + list(raw) if start_column else raw for raw in values)
         for offset, raw in enumerate(chain(ahead, rest)):
-            row = start_row + offset + 1
+            row = offset + 1
             if row <= header_row:
                 continue
             # Most cells are text, taken as they are without a call per cell.

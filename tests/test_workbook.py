@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -642,3 +643,28 @@ def test_a_workbook_without_a_sheet_is_refused_as_such():
         lambda xml: re.sub(r"<table:table .*</table:table>", "", xml, flags=re.DOTALL),
     )
     assert refusal(ods_data).code == "no_sheet"
+
+
+def _two_empty_rows_first(suffix: str) -> bytes:
+    """The LibreOffice template with two empty rows above its header (rows 1 and 2 as never typed in)."""
+    if suffix == "ods":
+
+        def shifted(xml: str) -> str:
+            first = xml.index("<table:table-row", xml.index("<table:table "))
+            empty = '<table:table-row table:number-rows-repeated="2"><table:table-cell/></table:table-row>'
+            return xml[:first] + empty + xml[first:]
+
+        return _rewritten("template.ods", "content.xml", shifted)
+
+    def moved_down(xml: str) -> str:
+        xml = re.sub(r'<row r="(\d+)"', lambda found: f'<row r="{int(found[1]) + 2}"', xml)
+        return re.sub(r' r="([A-Z]+)(\d+)"', lambda found: f' r="{found[1]}{int(found[2]) + 2}"', xml)
+
+    return _rewritten("template.xlsx", "xl/worksheets/sheet1.xml", moved_down)
+
+
+@pytest.mark.parametrize("suffix", WORKBOOKS)
+def test_a_header_below_empty_rows_is_named_by_its_own_row(suffix):
+    error = refusal(_two_empty_rows_first(suffix))
+    assert error.code == "header_not_in_row_1"
+    assert "is in row 3;" in workbook.message(error)
