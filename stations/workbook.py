@@ -6,9 +6,12 @@ from an ``.xlsx`` or ``.ods`` file, so every rule stays in the engine. What only
 as ``ValidationError`` objects with a code, which the engine attaches to its rows.
 
 Values are read with python-calamine (Rust's calamine): ``benchmarks/bench_workbook.py`` measures it
-against openpyxl's read-only mode. calamine hides three cell types (it returns formula errors as ``""``,
-ODS booleans as ``1.0``/``0.0`` and ODS durations as ``PT36H00M00S``), so a narrow scan of the sheet's
-XML finds those cells by their type attribute.
+against openpyxl's read-only mode. calamine hides some cell types: it returns formula errors as ``""``
+and ODS durations as text (``PT36H00M00S``), so a narrow scan of the sheet's XML finds those cells by
+their type attribute; and the booleans LibreOffice writes as the formulas ``TRUE()`` and ``FALSE()`` (as
+it saves an .xlsx's booleans in an .ods) as ``1.0``/``0.0``. In a boolean column those read as TRUE and
+FALSE; a 1 or 0 anywhere else in such a file is looked up in the XML (``_ODS_BOOLEANS``), so that a TRUE
+typed into Voltage is not taken for 1 V.
 """
 
 import html
@@ -27,7 +30,7 @@ import olefile
 import python_calamine
 from django.core.exceptions import ValidationError
 
-from .csv_format import COLUMN_BY_HEADER, COLUMNS, HEADERS, parse_identifier
+from .csv_format import COLUMN_BY_HEADER, COLUMNS, HEADERS, parse_bool, parse_identifier
 from .results import RowError
 
 XLSX, ODS = "xlsx", "ods"
@@ -48,6 +51,8 @@ SIGNIFICANT_DIGITS = 15
 # them for numbers drops leading zeros.
 TEXT_FIELDS = tuple(column.field for column in COLUMNS if column.parse is parse_identifier)
 TEXT_HEADERS = tuple(header for header, column in COLUMN_BY_HEADER.items() if column.field in TEXT_FIELDS)
+# The boolean columns, where a 1 or 0 means what TRUE or FALSE does.
+BOOLEAN_HEADERS = frozenset(header for header, item in COLUMN_BY_HEADER.items() if item.parse is parse_bool)
 
 # A header found this far down is reported as "not in row 1" rather than as a wrong header.
 _HEADER_SEARCH_ROWS = 20
@@ -329,6 +334,9 @@ class Sheet:
     _numbers_in_text: dict[int, list[str]] = field(default_factory=dict, init=False, repr=False)
     _number_texts: dict[float, str] = field(default_factory=dict, init=False, repr=False)
     _headers: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+    _boolean_columns: set[int] = field(default_factory=set, init=False, repr=False)
+    _content: bytes = field(default=b"", init=False, repr=False)
+    _booleans: dict[tuple[int, int], tuple[str, str]] | None = field(default=None, init=False, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """The header (row 1), then the non-blank data rows: (sheet row, cell texts), at most
@@ -337,7 +345,7 @@ class Sheet:
         Raises ``ValidationError`` (before the first row) for a workbook that cannot be read as stations.
         """
         # Scanned first: the scan refuses a sheet too large for calamine to hold.
-        typed = _typed_cells(self.data, self.kind)
+        typed, self._content = _typed_cells(self.data, self.kind)
         sheet = self._first_sheet()
         # python-calamine's rows begin at the sheet's row 1 (empty rows above the first filled one are
         # there) but at the first filled column: the columns before it are added back.
@@ -351,12 +359,19 @@ class Sheet:
         header_row, header = filled[0]
         self._check_header(header_row, header, filled, sheet)
         self._headers = {index: str(value).strip() for index, value in enumerate(header)}
+        self._boolean_columns = {index for index, text in self._headers.items() if text in BOOLEAN_HEADERS}
         yield header_row, [_header_text(value) for value in header]
         data_rows, limit = 0, max_rows()
         typed_by_row: dict[int, dict[int, tuple[str, str]]] = {}
         for (row, column), special in typed.items():
             typed_by_row.setdefault(row, {})[column] = special
         rest = ([""] * start_column + list(raw) if start_column else raw for raw in values)
+        # A number outside the text columns is its text, once written out (``_number``); a boolean cell
+        # is its word, and so is a formula's 1 or 0 in a boolean column (``_number``). None costs a call.
+        texts = self._number_texts
+        text_columns = {index for index, text in self._headers.items() if text in TEXT_HEADERS}
+        words = {1: "TRUE", 0: "FALSE"}
+        word_columns = self._boolean_columns if self._content else set()
         for offset, raw in enumerate(chain(ahead, rest)):
             row = offset + 1
             if row <= header_row:
@@ -369,10 +384,21 @@ class Sheet:
                     if column < len(raw):
                         raw[column] = self._typed(row, column, typed_cell)
             cells = [
-                value if type(value) is str else self._value(row, column, value)
+                value
+                if type(value) is str
+                else texts[value]
+                if type(value) is float and value in texts and column not in text_columns
+                else words[value]
+                if column in word_columns and type(value) is float and value in words
+                else "TRUE"
+                if value is True
+                else "FALSE"
+                if value is False
+                else self._value(row, column, value)
                 for column, value in enumerate(raw)
             ]
-            if not any(cell.strip() for cell in cells):
+            joined = "".join(cells)
+            if not joined or joined.isspace():
                 continue
             yield row, cells
             data_rows += 1
@@ -440,13 +466,26 @@ class Sheet:
         return "" if value is None else str(value)
 
     def _number(self, row: int, column: int, value: int | float) -> str:
-        # A sheet repeats few numbers (voltages, amperages): each is written out once.
+        if self._content and (value == 1 or value == 0):
+            # The .ods has booleans written as TRUE() and FALSE() formulas, which calamine reads as 1 and 0.
+            # In a boolean column a 1 means what TRUE does: read as the word without asking which it was
+            # (placing every formula costs more than the rest of the read). Elsewhere the cell is placed.
+            if column in self._boolean_columns:
+                return "TRUE" if value else "FALSE"
+            if self._booleans is None:
+                self._booleans = _ods_typed_cells(self._content, _ODS_BOOLEANS)
+            boolean = self._booleans.get((row, column))
+            if boolean is not None:
+                return self._typed(row, column, boolean)
+        # A sheet repeats few numbers (voltages, amperages): each is written out once (not a 1 or 0 that
+        # may be a formula's boolean, above).
         text = self._number_texts.get(value)
         if text is None:
             text = _number_text(value)
             if text is None:
                 return self._problem(row, column, "too_many_digits", f"{value:.15G}")
-            self._number_texts[value] = text
+            if not (self._content and (value == 1 or value == 0)):
+                self._number_texts[value] = text
         if self._headers.get(column) in TEXT_HEADERS:
             self._numbers_in_text.setdefault(column, []).append(cell_name(row, column))
         return text
@@ -510,13 +549,16 @@ _XLSX_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 
 
-def _typed_cells(data: bytes, kind: str) -> dict[tuple[int, int], tuple[str, str]]:
-    """(sheet row, column) → (kind, shown text) for the cells calamine reads as something else."""
+def _typed_cells(data: bytes, kind: str) -> tuple[dict[tuple[int, int], tuple[str, str]], bytes]:
+    """(sheet row, column) → (kind, shown text) for the cells calamine reads as something else; and the
+    .ods's content.xml when it may hold booleans written as formulas (else b""), for ``_ods_booleans``."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if kind == XLSX:
-                return _xlsx_error_cells(archive.read(_xlsx_first_sheet_path(archive)))
-            return _ods_typed_cells(archive.read("content.xml"))
+                return _xlsx_error_cells(archive.read(_xlsx_first_sheet_path(archive))), b""
+            content = archive.read("content.xml")
+            found = _ods_typed_cells(content)
+            return found, content if b"TRUE()" in content or b"FALSE()" in content else b""
     except _DAMAGED as error:
         raise unreadable(str(error.args[0] if error.args else type(error).__name__)) from None
 
@@ -567,13 +609,13 @@ _XLSX_PLAIN_CELL = (
 )
 _XLSX_OTHER_CELL = re.compile(rb"<c(?=[\s/>])(?!\s" + _XLSX_PLAIN_CELL + rb")")
 # A cell element with a namespace prefix (<x:c …>): then too the sheet is walked.
-_XLSX_PREFIXED_CELL = (b":c ", b":c>", b":c/", b":c\t", b":c\n", b":c\r")
+_XLSX_PREFIXED_CELL = re.compile(rb":c[\s/>]")
 _XLSX_REFERENCE = re.compile(r"([A-Z]+)([0-9]+)")
 
 
 def _xlsx_error_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     """(sheet row, column) → ("formula_error", shown) for the error cells; refuses a sheet too large."""
-    if any(tag in xml for tag in _XLSX_PREFIXED_CELL) or _XLSX_OTHER_CELL.search(xml) is not None:
+    if _XLSX_PREFIXED_CELL.search(xml) or _XLSX_OTHER_CELL.search(xml):
         return _xlsx_walk(xml)
     found = {}
     if b't="e"' not in xml:
@@ -625,7 +667,14 @@ def _xlsx_walk(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     return found
 
 
-def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
+def _ods_typed_cells(xml: bytes, markers: re.Pattern | None = None) -> dict[tuple[int, int], tuple[str, str]]:
+    """(sheet row, column) → (kind, shown text) for the typed cells that ``markers`` finds in the first
+    table of content.xml (by default the cells calamine misreads: errors, times and durations)."""
+    scan = _ods_scan(xml, markers or _ODS_MISREAD)
+    return {} if scan is None else scan.found
+
+
+def _ods_scan(xml: bytes, markers: re.Pattern, tag_by_tag: bool = False) -> "_OdsScan | None":
     """Walks the first table of content.xml, counting repeated rows and cells, for the typed cells.
 
     A scan of the bytes rather than an XML parser: a parser hands Python every cell and paragraph (0.3 s
@@ -633,6 +682,7 @@ def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     as LibreOffice writes a row of data) costs a few searches of its bytes; other rows are walked tag by
     tag, counting repeats. Python parses the attributes of the few cells that can be typed only.
     Nothing is expanded, so a content.xml that declares entities (a spreadsheet never does) is refused.
+    ``tag_by_tag`` walks every row tag by tag: the reference the searches must agree with (tests).
     """
     # A document type (and its entities) can only come before the root element.
     root = re.search(rb"<[^?!]", xml)
@@ -648,25 +698,30 @@ def _ods_typed_cells(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     if table is None:
         if _TABLE_NS in xml:
             raise unreadable("its content.xml declares the table namespace without a prefix")
-        return {}
+        return None
     first = re.search(rb"<" + table + rb":table[\s/>]", xml)
     if first is None:
-        return {}
+        return None
     end = xml.find(b"</" + table + b":table>", first.end())
     end = len(xml) if end < 0 else end
     if re.compile(rb"<" + table + rb":table[\s/>]").search(xml, first.end(), end):
         raise unreadable("its first sheet holds a table inside a cell")
-    scan = _OdsScan(xml, table, prefixes)
+    scan = _OdsScan(xml, table, prefixes, markers)
     # The whole table, also past the engine's row limit: calamine reads all of it.
-    scan.walk(first.end(), end)
-    return scan.found
+    if tag_by_tag:
+        scan.covered_anywhere = True
+        scan._tags(first.end(), end)
+    else:
+        scan.walk(first.end(), end)
+    return scan
 
 
 class _OdsScan:
     """The state of ``_ods_typed_cells``'s walk: the row reached, the extent, the typed cells found."""
 
-    def __init__(self, xml: bytes, table: bytes, prefixes: dict[bytes, bytes]):
+    def __init__(self, xml: bytes, table: bytes, prefixes: dict[bytes, bytes], markers: re.Pattern):
         self.xml = xml
+        self.markers = markers
         self.namespaces = {prefix: uri for uri, prefix in prefixes.items()}
         self.row = 0
         self.extent = _Extent()
@@ -690,16 +745,77 @@ class _OdsScan:
         self.seen = -1  # the last cell tag looked at for a typed cell
         # The kind of a cell decided by its attributes alone (booleans, and cells of no special kind).
         self.kinds: dict[bytes, tuple[str, str] | None] = {}
+        self.tag_kinds: dict[bytes, tuple[str, str] | None] = {}
 
     def walk(self, start: int, end: int) -> None:
         xml = self.xml
-        self.covered_anywhere = xml.find(self.covered, start, end) >= 0
+        find, rfind, count, startswith = xml.find, xml.rfind, xml.count, xml.startswith
+        row_start, row_end = self.row_start, self.row_end
+        cell_start, cell_end = self.cell_start, self.cell_end
+        row_name, value_type, found = self.row_start[1:], self.value_type, self.found
+        self.covered_anywhere = covered = find(self.covered, start, end) >= 0
+        # Where the typed cells' markers and the repeats are, found in one pass each over the table.
+        markers = self._markers(start, end)
+        repeats = [repeat.start() for repeat in _ODS_REPEATED.finditer(xml, start, end)]
+        marker = repeat = 0
+        markers_count, repeats_count = len(markers), len(repeats)
+        after_start, after_name, after_end = len(row_start), len(row_name), len(row_end)
+        space_or_end, row = _SPACE_OR_END, self.row
         # The filled plain rows since the last other one, added to the extent at once.
         top = bottom = right = 0
         position = start
+        at = find(row_start, position, end)
         while position < end:
-            close = xml.find(self.row_end, position, end)
-            stop = end if close < 0 else close + len(self.row_end)
+            # A row as LibreOffice writes one is read in a few searches: its start tag, not repeated, no
+            # covered cell, nothing repeated before its last cell with content (only empty cells after
+            # it). It is filled up to that cell, and a cell's column is the cell tags before it.
+            close = -1
+            if at >= 0 and (at == position or find(b"cell", position, at) < 0):
+                # The first "table-row" after the row's start tag: its end tag, or another row inside it.
+                name = find(row_name, at + after_start, end)
+                if (
+                    name > 1
+                    and xml[name - 1] == 47
+                    and xml[name - 2] == 60
+                    and startswith(b">", name + after_name)
+                ):
+                    close = name - 2  # "</" before
+            if close >= 0:
+                with_content = rfind(cell_end, at, close)
+                while repeat < repeats_count and repeats[repeat] < at:
+                    repeat += 1
+                if (
+                    with_content > rfind(value_type, at, close)
+                    and xml[at + after_start] in space_or_end
+                    and (repeat == repeats_count or repeats[repeat] > with_content)
+                    and not (covered and find(self.covered, at, close) >= 0)
+                ):
+                    row += 1
+                    column, counted = 0, at
+                    while marker < markers_count and markers[marker] < close:
+                        typed = markers[marker]
+                        marker += 1
+                        tag = rfind(b"<", at, typed)
+                        if tag <= self.seen or not startswith(cell_start, tag):
+                            continue
+                        self.seen = tag
+                        kind = self._kind_at(tag, typed)
+                        if kind is not None:
+                            column += count(cell_start, counted, tag)
+                            counted = tag
+                            found[(row, column)] = kind
+                    if not top:
+                        top = row
+                    bottom = row
+                    width = column + count(cell_start, counted, with_content)
+                    if width > right:
+                        right = width
+                    position = close + after_end
+                    at = position if startswith(row_start, position) else find(row_start, position, end)
+                    continue
+            self.row = row
+            close = find(row_end, position, end)
+            stop = end if close < 0 else close + len(row_end)
             if close >= 0 and self._plain_row(position, close):
                 width = self._plain(position, close)
                 if width:
@@ -710,8 +826,35 @@ class _OdsScan:
                     top = 0
                 self._tags(position, stop)
             position = stop
+            row = self.row
+            if 0 <= at < position:
+                at = find(row_start, position, end)
+            while marker < markers_count and markers[marker] < position:
+                marker += 1
+        self.row = row
         if top:
             self.extent.add(top, 0, bottom, right)
+
+    def _markers(self, start: int, end: int) -> list[int]:
+        """Where the attribute values of the typed cells looked for are (see ``_ODS_MISREAD``)."""
+        return [marker.start() for marker in self.markers.finditer(self.xml, start, end)]
+
+    def _kind_at(self, tag: int, marker: int) -> tuple[str, str] | None:
+        """``_kind`` of the cell start tag at ``tag`` with a typed-cell ``marker``; known by its bytes
+        when a cell with the same start tag was seen (a sheet's booleans share a few)."""
+        xml = self.xml
+        key = xml[tag : xml.find(b">", marker) + 1]
+        kind = self.tag_kinds.get(key, self)
+        if kind is self:
+            match = self.tags.match(xml, tag)
+            if match is None or match.group(2) != b"table-cell":
+                return None
+            kind = self._kind(match)
+            # The start tag is the bytes up to the first ">" after the marker (no quoted ">" in it) and
+            # its kind is told by its attributes alone: the same bytes are the same kind.
+            if match.end() == tag + len(key) and match.group(3) in self.kinds:
+                self.tag_kinds[key] = kind
+        return kind
 
     def _typed_cell(self, marker: int, start: int, repeats: dict[int, int]) -> None:
         """The cell of the typed-cell ``marker`` in the plain row starting at ``start``, if it is one."""
@@ -771,16 +914,14 @@ class _OdsScan:
                 xml.rfind(b"<", start, with_value) if with_value >= 0 else -1,
             )
             width = column(last) + 1 + repeats.get(last, 0)
-        for marker in _ODS_TYPED_MARKER.finditer(xml, start, end):
-            self._typed_cell(marker.start(), start, repeats)
+        for marker in self._markers(start, end):
+            self._typed_cell(marker, start, repeats)
         return width
 
     def _tags(self, start: int, end: int) -> None:
         xml = self.xml
         # Where the tags that may be typed cells start: found in one pass, so most cells cost a set lookup.
-        candidates = {
-            xml.rfind(b"<", 0, marker.start()) for marker in _ODS_TYPED_MARKER.finditer(xml, start, end)
-        }
+        candidates = {xml.rfind(b"<", 0, marker) for marker in self._markers(start, end)}
         column = 0
         repeated_rows = 1
         first_filled = end_filled = -1  # the filled columns of the current row, none when -1
@@ -828,11 +969,16 @@ class _OdsScan:
         return kind
 
 
-# An attribute value that only a typed cell has: where the candidates for ``_ods_cell_kind`` are.
-_ODS_TYPED_MARKER = re.compile(rb"""=\s*["'](?:boolean|time|error|of:=TRUE\(\)|of:=FALSE\(\))["']""")
+# The cells calamine misreads: a formula error (read as ""), a duration (read as text such as PT36H00M00S).
+_ODS_MISREAD = re.compile(rb"""=\s*["'](?:time|error)["']""")
+# Booleans: calamine reads a boolean cell as one, but a boolean LibreOffice wrote as the formula TRUE() or
+# FALSE() (as it saves an .xlsx's booleans) as its value, 1 or 0.
+_ODS_BOOLEANS = re.compile(rb"""=\s*["'](?:boolean|of:=TRUE\(\)|of:=FALSE\(\))["']""")
 # Possessive, and only from the start of a name: a long attribute cannot make the search quadratic.
 _ODS_ATTRIBUTE = re.compile(rb"""(?<![\w.-])([\w.-]++):([\w.-]++)\s*+=\s*+(?:"([^"]*+)"|'([^']*+)')""")
 _XML_TAG = re.compile(rb"<[^>]*>")
+_SPACE_OR_END = frozenset(b" \t\r\n>")
+_ODS_REPEATED = re.compile(rb"repeated")
 
 
 def _repeat(pattern: re.Pattern, attributes: bytes) -> int:

@@ -428,7 +428,9 @@ def test_an_ods_cell_past_a_million_empty_rows_is_refused_before_calamine_reache
 ODS_CONTENT = (
     '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
     'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0">'
+    "<office:body><office:spreadsheet>"
     '<table:table table:name="S">{}</table:table>'
     "</office:spreadsheet></office:body></office:document-content>"
 )
@@ -465,8 +467,61 @@ def ods_row(*cells, attributes=""):
          "after-repeated-rows", "after-a-covered-cell", "after-a-row-group"],
 )  # fmt: skip
 def test_the_ods_scan_places_typed_cells_in_their_row_and_column(rows, cells):
-    found = workbook._ods_typed_cells(ODS_CONTENT.format("".join(rows)).encode())
+    xml = ODS_CONTENT.format("".join(rows)).encode()
+    found = workbook._ods_typed_cells(xml, workbook._ODS_BOOLEANS)
     assert found == {cell: ("boolean", "TRUE") for cell in cells}
+    assert workbook._ods_scan(xml, workbook._ODS_BOOLEANS, tag_by_tag=True).found == found
+
+
+def _scans_agree(xml: bytes, markers) -> dict:
+    """The scan's searches find what the walk of every tag finds: the same typed cells, and an extent
+    at least as large (a usual row counts as filled from column A) ending in the same row and column."""
+    scan = workbook._ods_scan(xml, markers)
+    reference = workbook._ods_scan(xml, markers, tag_by_tag=True)
+    assert scan.found == reference.found
+    assert scan.row == reference.row
+    fast, slow = scan.extent, reference.extent
+    assert (fast.top, fast.bottom, fast.right) == (slow.top, slow.bottom, slow.right)
+    assert fast.left <= slow.left
+    return scan.found
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in DATA.glob("*.ods")))
+def test_the_ods_scans_searches_agree_with_a_walk_of_every_tag(name):
+    with zipfile.ZipFile(DATA / name) as archive:
+        xml = archive.read("content.xml")
+    for markers in (workbook._ODS_MISREAD, workbook._ODS_BOOLEANS):
+        _scans_agree(xml, markers)
+
+
+def test_the_ods_scans_searches_agree_on_rows_of_every_shape():
+    # Rows LibreOffice writes (filled, empty ones repeated after the last value) between rows of other
+    # shapes: an empty cell in the middle, a value cell without text, a cell repeated, rows repeated, a
+    # merged cell, a row that ends self-closed.
+    error = (
+        '<table:table-cell table:formula="of:=NA()" office:value-type="string" office:string-value="" '
+        'calcext:value-type="error"><text:p>#N/A</text:p></table:table-cell>'
+    )
+    formula_true = (
+        '<table:table-cell table:formula="of:=TRUE()" office:value-type="float" office:value="1" '
+        'calcext:value-type="float"><text:p>TRUE</text:p></table:table-cell>'
+    )
+    number = '<table:table-cell office:value-type="float" office:value="7"/>'
+    shapes = [
+        ods_row(TEXT.format("a"), formula_true, error, TWO_EMPTY),
+        ods_row(TEXT.format("a"), TWO_EMPTY, formula_true, TEXT.format("b")),
+        ods_row(TEXT.format("a"), formula_true, number),
+        ods_row(THREE_TRUE, error),
+        ods_row(TEXT.format("a"), attributes=' table:number-rows-repeated="4"'),
+        ods_row('<table:table-cell table:number-columns-spanned="2" office:value-type="string"><text:p>x'
+                "</text:p></table:table-cell><table:covered-table-cell/>", formula_true),
+        "<table:table-row/>",
+        ods_row(TWO_EMPTY, TWO_EMPTY),
+    ]  # fmt: skip
+    rows = [shapes[(index * 7) % len(shapes)] for index in range(60)] + [ods_row(TRUE, error)]
+    xml = ODS_CONTENT.format("".join(rows)).encode()
+    assert len(_scans_agree(xml, workbook._ODS_BOOLEANS)) > 40
+    assert len(_scans_agree(xml, workbook._ODS_MISREAD)) > 10
 
 
 def test_an_ods_table_inside_a_cell_is_refused():
@@ -528,10 +583,16 @@ def test_ods_with_other_prefixes_finds_the_same_typed_cells():
             .replace(" table:", " t:")
         )
 
-    data = _rewritten("typed-in.ods", "content.xml", renamed)
-    typed = workbook._typed_cells(data, workbook.ODS)
-    assert typed == workbook._typed_cells((DATA / "typed-in.ods").read_bytes(), workbook.ODS)
-    assert typed  # the ODS booleans
+    for name in ("typed-in.ods", "formula-error.ods"):
+        with zipfile.ZipFile(io.BytesIO(_rewritten(name, "content.xml", renamed))) as archive:
+            renamed_xml = archive.read("content.xml")
+        with zipfile.ZipFile(DATA / name) as archive:
+            xml = archive.read("content.xml")
+        for markers in (workbook._ODS_MISREAD, workbook._ODS_BOOLEANS):
+            typed = workbook._ods_typed_cells(renamed_xml, markers)
+            assert typed == workbook._ods_typed_cells(xml, markers)
+            # The booleans of both, the errors of formula-error.ods.
+            assert typed or (name, markers) == ("typed-in.ods", workbook._ODS_MISREAD)
 
 
 @pytest.mark.parametrize("prolog", ["", "\n<!-- a comment -->\n"])
@@ -643,6 +704,48 @@ def test_a_workbook_without_a_sheet_is_refused_as_such():
         lambda xml: re.sub(r"<table:table .*</table:table>", "", xml, flags=re.DOTALL),
     )
     assert refusal(ods_data).code == "no_sheet"
+
+
+def _replace_cell(xml: str, value: str, cell: str) -> str:
+    """``xml`` with its first cell of float ``value`` replaced by ``cell``."""
+    at = xml.index(f'office:value="{value}"')
+    start = xml.rindex("<table:table-cell", 0, at)
+    end = xml.index("</table:table-cell>", at) + len("</table:table-cell>")
+    return xml[:start] + cell + xml[end:]
+
+
+FORMULA_TRUE = (
+    '<table:table-cell table:formula="of:=TRUE()" office:value-type="float" office:value="1" '
+    'calcext:value-type="float"><text:p>TRUE</text:p></table:table-cell>'
+)
+NUMBER_ONE = (
+    '<table:table-cell office:value-type="float" office:value="1" calcext:value-type="float">'
+    "<text:p>1</text:p></table:table-cell>"
+)
+
+
+def test_a_true_formula_outside_the_boolean_columns_reads_as_the_boolean_it_shows():
+    # LibreOffice writes the template's booleans as TRUE() and FALSE() formulas, which calamine reads as
+    # 1 and 0: in Voltage that TRUE must not become 1 V, while a number 1 in Amperage stays 1.
+    def true_voltage_one_amp(xml: str) -> str:
+        return _replace_cell(_replace_cell(xml, "230", FORMULA_TRUE), "16", NUMBER_ONE)
+
+    _sheet, rows = read_all_data(_rewritten("template.ods", "content.xml", true_voltage_one_amp))
+    assert rows[1][1][4:6] == ["TRUE", "FALSE"]
+    assert rows[1][1][9:11] == ["TRUE", "1"]
+
+
+def test_a_number_in_a_boolean_column_reads_as_its_digits_where_the_booleans_are_boolean_cells():
+    # typed-in.ods has boolean cells (calamine reads them as booleans), no TRUE() formulas.
+    def number_for_wifi(xml: str) -> str:
+        at = xml.index('office:boolean-value="true"')
+        start = xml.rindex("<table:table-cell", 0, at)
+        end = xml.index("</table:table-cell>", at) + len("</table:table-cell>")
+        return xml[:start] + NUMBER_ONE + xml[end:]
+
+    _sheet, rows = read_all_data(_rewritten("typed-in.ods", "content.xml", number_for_wifi))
+    assert rows[1][1][4:6] == ["1", "FALSE"]
+    assert rows[2][1][4:6] == ["TRUE", "TRUE"]
 
 
 def _two_empty_rows_first(suffix: str) -> bytes:
