@@ -704,8 +704,14 @@ def _ods_scan(xml: bytes, markers: re.Pattern, tag_by_tag: bool = False) -> "_Od
         return None
     end = xml.find(b"</" + table + b":table>", first.end())
     end = len(xml) if end < 0 else end
-    if re.compile(rb"<" + table + rb":table[\s/>]").search(xml, first.end(), end):
-        raise unreadable("its first sheet holds a table inside a cell")
+    # The scan counts tags by their text: text that only looks like tags to it (a comment, a CDATA section
+    # or a processing instruction, which LibreOffice never writes there) would make it count a row
+    # differently from calamine. Neither may a table inside a cell.
+    inside = re.compile(rb"<(?:" + table + rb":table[\s/>]|[!?])").search(xml, first.end(), end)
+    if inside is not None:
+        if inside.group().startswith(b"<" + table):
+            raise unreadable("its first sheet holds a table inside a cell")
+        raise unreadable("its first sheet holds XML comments, CDATA sections or processing instructions")
     scan = _OdsScan(xml, table, prefixes, markers)
     # The whole table, also past the engine's row limit: calamine reads all of it.
     if tag_by_tag:

@@ -771,3 +771,20 @@ def test_a_header_below_empty_rows_is_named_by_its_own_row(suffix):
     error = refusal(_two_empty_rows_first(suffix))
     assert error.code == "header_not_in_row_1"
     assert "is in row 3;" in workbook.message(error)
+
+
+@pytest.mark.parametrize(
+    "inside",
+    ["<!-- </table:table-row> -->", "<![CDATA[<table:table-row>]]>", "<?x <table:table-row> ?>"],
+    ids=["comment", "cdata", "processing-instruction"],
+)
+def test_markup_the_ods_scan_would_count_as_tags_is_refused(inside):
+    # Text that looks like a row tag to the scan but not to calamine: a row of many filled cells split by
+    # such "row starts" would look narrow to the scan and be allocated whole by calamine.
+    def with_markup(xml: str) -> str:
+        at = xml.index("<text:p>", xml.index("<table:table-row"))
+        return xml[:at] + inside + xml[at:]
+
+    error = refusal(_rewritten("template.ods", "content.xml", with_markup))
+    assert error.code == "unreadable_workbook"
+    assert "comments, CDATA sections or processing instructions" in workbook.message(error)
