@@ -775,8 +775,13 @@ def test_a_header_below_empty_rows_is_named_by_its_own_row(suffix):
 
 @pytest.mark.parametrize(
     "inside",
-    ["<!-- </table:table-row> -->", "<![CDATA[<table:table-row>]]>", "<?x <table:table-row> ?>"],
-    ids=["comment", "cdata", "processing-instruction"],
+    [
+        "<!-- </table:table-row> -->",
+        "<![CDATA[<table:table-row>]]>",
+        "<?x <table:table-row> ?>",
+        "!?" * 150 + "<!-- </table:table-row> -->",
+    ],
+    ids=["comment", "cdata", "processing-instruction", "after-many-marks-in-text"],
 )
 def test_markup_the_ods_scan_would_count_as_tags_is_refused(inside):
     # Text that looks like a row tag to the scan but not to calamine: a row of many filled cells split by
@@ -788,3 +793,12 @@ def test_markup_the_ods_scan_would_count_as_tags_is_refused(inside):
     error = refusal(_rewritten("template.ods", "content.xml", with_markup))
     assert error.code == "unreadable_workbook"
     assert "comments, CDATA sections or processing instructions" in workbook.message(error)
+
+
+def test_exclamation_and_question_marks_in_ods_text_are_text():
+    def marks(xml: str) -> str:
+        return xml.replace("<text:p>Alfen</text:p>", "<text:p>Alfen!? " + "?!" * 150 + "</text:p>", 1)
+
+    sheet, rows = read_all_data(_rewritten("template.ods", "content.xml", marks))
+    assert rows[1][1][2] == "Alfen!? " + "?!" * 150
+    assert sheet.errors == []
