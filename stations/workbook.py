@@ -335,7 +335,7 @@ class Sheet:
     _number_texts: dict[float, str] = field(default_factory=dict, init=False, repr=False)
     _headers: dict[int, str] = field(default_factory=dict, init=False, repr=False)
     _boolean_columns: set[int] = field(default_factory=set, init=False, repr=False)
-    _content: bytes = field(default=b"", init=False, repr=False)
+    _formula_booleans: bool = field(default=False, init=False, repr=False)
     _booleans: dict[tuple[int, int], tuple[str, str]] | None = field(default=None, init=False, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -345,7 +345,7 @@ class Sheet:
         Raises ``ValidationError`` (before the first row) for a workbook that cannot be read as stations.
         """
         # Scanned first: the scan refuses a sheet too large for calamine to hold.
-        typed, self._content = _typed_cells(self.data, self.kind)
+        typed, self._formula_booleans = _typed_cells(self.data, self.kind)
         sheet = self._first_sheet()
         # python-calamine's rows begin at the sheet's row 1 (empty rows above the first filled one are
         # there) but at the first filled column: the columns before it are added back.
@@ -371,7 +371,7 @@ class Sheet:
         texts = self._number_texts
         text_columns = {index for index, text in self._headers.items() if text in TEXT_HEADERS}
         words = {1: "TRUE", 0: "FALSE"}
-        word_columns = self._boolean_columns if self._content else set()
+        word_columns = self._boolean_columns if self._formula_booleans else set()
         for offset, raw in enumerate(chain(ahead, rest)):
             row = offset + 1
             if row <= header_row:
@@ -466,14 +466,15 @@ class Sheet:
         return "" if value is None else str(value)
 
     def _number(self, row: int, column: int, value: int | float) -> str:
-        if self._content and (value == 1 or value == 0):
+        if self._formula_booleans and (value == 1 or value == 0):
             # The .ods has booleans written as TRUE() and FALSE() formulas, which calamine reads as 1 and 0.
             # In a boolean column a 1 means what TRUE does: read as the word without asking which it was
             # (placing every formula costs more than the rest of the read). Elsewhere the cell is placed.
             if column in self._boolean_columns:
                 return "TRUE" if value else "FALSE"
             if self._booleans is None:
-                self._booleans = _ods_typed_cells(self._content, _ODS_BOOLEANS)
+                with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+                    self._booleans = _ods_typed_cells(archive.read("content.xml"), _ODS_BOOLEANS)
             boolean = self._booleans.get((row, column))
             if boolean is not None:
                 return self._typed(row, column, boolean)
@@ -484,7 +485,7 @@ class Sheet:
             text = _number_text(value)
             if text is None:
                 return self._problem(row, column, "too_many_digits", f"{value:.15G}")
-            if not (self._content and (value == 1 or value == 0)):
+            if not (self._formula_booleans and (value == 1 or value == 0)):
                 self._number_texts[value] = text
         if self._headers.get(column) in TEXT_HEADERS:
             self._numbers_in_text.setdefault(column, []).append(cell_name(row, column))
@@ -549,16 +550,16 @@ _XLSX_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 
 
-def _typed_cells(data: bytes, kind: str) -> tuple[dict[tuple[int, int], tuple[str, str]], bytes]:
-    """(sheet row, column) → (kind, shown text) for the cells calamine reads as something else; and the
-    .ods's content.xml when it may hold booleans written as formulas (else b""), for ``_ods_booleans``."""
+def _typed_cells(data: bytes, kind: str) -> tuple[dict[tuple[int, int], tuple[str, str]], bool]:
+    """(sheet row, column) → (kind, shown text) for the cells calamine reads as something else; and
+    whether the .ods may hold booleans written as the formulas TRUE() and FALSE() (``_ODS_BOOLEANS``)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if kind == XLSX:
-                return _xlsx_error_cells(archive.read(_xlsx_first_sheet_path(archive))), b""
+                return _xlsx_error_cells(archive.read(_xlsx_first_sheet_path(archive))), False
             content = archive.read("content.xml")
             found = _ods_typed_cells(content)
-            return found, content if b"TRUE()" in content or b"FALSE()" in content else b""
+            return found, b"TRUE()" in content or b"FALSE()" in content
     except _DAMAGED as error:
         raise unreadable(str(error.args[0] if error.args else type(error).__name__)) from None
 
