@@ -20,6 +20,7 @@ import math
 import re
 import zipfile
 import zlib
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -670,56 +671,64 @@ def _xlsx_walk(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
 
 def _ods_typed_cells(xml: bytes, markers: re.Pattern | None = None) -> dict[tuple[int, int], tuple[str, str]]:
     """(sheet row, column) → (kind, shown text) for the typed cells that ``markers`` finds in the first
-    table of content.xml (by default the cells calamine misreads: errors, times and durations)."""
+    sheet of content.xml (by default the cells calamine misreads: errors, times and durations)."""
     scan = _ods_scan(xml, markers or _ODS_MISREAD)
     return {} if scan is None else scan.found
 
 
 def _ods_scan(xml: bytes, markers: re.Pattern, tag_by_tag: bool = False) -> "_OdsScan | None":
-    """Walks the first table of content.xml, counting repeated rows and cells, for the typed cells.
+    """Walks every table of content.xml (calamine reads them all when it opens the file), counting
+    repeated rows and cells, and refuses one too large; returns the walk of the first sheet (the first
+    table with a name, as calamine counts sheets), None when there is none.
 
     A scan of the bytes rather than an XML parser: a parser hands Python every cell and paragraph (0.3 s
-    for 5,000 rows, several times calamine's whole read). A row of plain cells (none repeated or covered,
-    as LibreOffice writes a row of data) costs a few searches of its bytes; other rows are walked tag by
-    tag, counting repeats. Python parses the attributes of the few cells that can be typed only.
-    Nothing is expanded, so a content.xml that declares entities (a spreadsheet never does) is refused.
+    for 5,000 rows, several times calamine's whole read). A row as LibreOffice writes one costs a few
+    searches of its bytes (``walk``); other rows are walked tag by tag (``_tags``). Python parses the
+    attributes of the few cells that can be typed only. It counts tags by their text, as calamine finds
+    them by their literal names (it does not resolve namespace prefixes): so what would hide a tag or fake
+    one is refused (a document type and its entities, comments, CDATA sections, processing instructions,
+    a "<" inside an attribute value, a table inside a cell).
     ``tag_by_tag`` walks every row tag by tag: the reference the searches must agree with (tests).
     """
     # A document type (and its entities) can only come before the root element.
     root = re.search(rb"<[^?!]", xml)
-    prolog = xml[: root.start() if root else len(xml)]
-    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+    body = root.start() if root else len(xml)
+    if b"<!DOCTYPE" in xml[:body] or b"<!ENTITY" in xml[:body]:
         raise unreadable("its content.xml declares a document type, which a spreadsheet does not")
-    prefixes = {
-        uri: found.group(1)
-        for uri in (_TABLE_NS, _OFFICE_NS, _CALCEXT_NS)
-        if (found := re.search(rb"xmlns:([\w.-]+)\s*=\s*[\"']" + re.escape(uri) + rb"[\"']", xml))
-    }
-    table = prefixes.get(_TABLE_NS)
-    if table is None:
-        if _TABLE_NS in xml:
-            raise unreadable("its content.xml declares the table namespace without a prefix")
-        return None
-    first = re.search(rb"<" + table + rb":table[\s/>]", xml)
-    if first is None:
-        return None
-    end = xml.find(b"</" + table + b":table>", first.end())
-    end = len(xml) if end < 0 else end
-    # The scan counts tags by their text: text that only looks like tags to it (a comment, a CDATA section
-    # or a processing instruction, which LibreOffice never writes there) would make it count a row
-    # differently from calamine. Neither may a table inside a cell.
-    if _markup_between(xml, first.end(), end):
-        raise unreadable("its first sheet holds XML comments, CDATA sections or processing instructions")
-    if re.compile(rb"<" + table + rb":table[\s/>]").search(xml, first.end(), end):
-        raise unreadable("its first sheet holds a table inside a cell")
-    scan = _OdsScan(xml, table, prefixes, markers)
-    # The whole table, also past the engine's row limit: calamine reads all of it.
-    if tag_by_tag:
-        scan.covered_anywhere = True
-        scan._tags(first.end(), end)
-    else:
-        scan.walk(first.end(), end)
-    return scan
+    if _markup_between(xml, body, len(xml)):
+        raise unreadable("its content.xml holds XML comments, CDATA sections or processing instructions")
+    # One pass over the attribute values finds the cells calamine misreads and any "<" inside a value.
+    misread = []
+    for value in _ODS_VALUE_CHECK.finditer(xml, body):
+        if value.group(1) is None and value.group(2) is None:
+            raise unreadable("its content.xml has a “<” inside an attribute value, which XML does not allow")
+        misread.append(value.start())
+    positions = (
+        misread if markers is _ODS_MISREAD else [found.start() for found in markers.finditer(xml, body)]
+    )
+    first_sheet = None
+    position = body
+    while (start := _ODS_TABLE.search(xml, position)) is not None:
+        tag = _ODS_TABLE_TAG.match(xml, start.start())
+        if tag is None:
+            raise unreadable("a sheet's start tag cannot be read")
+        if tag.group(1).endswith(b"/"):
+            position = tag.end()
+            continue
+        end = xml.find(b"</table:table>", tag.end())
+        end = len(xml) if end < 0 else end
+        if _ODS_TABLE.search(xml, tag.end(), end):
+            raise unreadable("its first sheet holds a table inside a cell")
+        scan = _OdsScan(xml, positions)
+        # The whole table, also past the engine's row limit: calamine reads all of it.
+        if tag_by_tag:
+            scan._tags(tag.end(), end)
+        else:
+            scan.walk(tag.end(), end)
+        if first_sheet is None and b"table:name" in tag.group(1):
+            first_sheet = scan
+        position = end + 1
+    return first_sheet
 
 
 def _markup_between(xml: bytes, start: int, end: int) -> bool:
@@ -738,31 +747,32 @@ def _markup_between(xml: bytes, start: int, end: int) -> bool:
 
 
 class _OdsScan:
-    """The state of ``_ods_typed_cells``'s walk: the row reached, the extent, the typed cells found."""
+    """The state of ``_ods_scan``'s walk of one table: the row reached, the extent, the typed cells found
+    (where the ``markers`` are: positions in the XML, in order)."""
 
-    def __init__(self, xml: bytes, table: bytes, prefixes: dict[bytes, bytes], markers: re.Pattern):
+    # A row's or cell's start tag (attributes ending in "/" when it is empty), or a row's end tag. An
+    # attribute value may hold ">" (a formula's comparison), so quoted values are skipped whole. The
+    # quantifiers are possessive: else a tag cut off inside a quote takes exponential time to give up.
+    tags = re.compile(
+        rb"<(?:(/)table:table-row\s*|table:(table-row|table-cell|covered-table-cell)"
+        rb"""([\s/](?:[^>"'<]++|"[^"<]*+"|'[^'<]*+')*+|))>"""
+    )
+    # Every row or cell tag, however written: each must be one ``tags`` reads.
+    structure = re.compile(
+        rb"<table:(?:table-row|table-cell|covered-table-cell)[\s/>]|</table:table-row[\s>]"
+    )
+    rows_repeated = re.compile(rb"""table:number-rows-repeated\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+    columns_repeated = re.compile(rb"""table:number-columns-repeated\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+    row_start, row_end = b"<table:table-row", b"</table:table-row>"
+    cell_start, cell_end, cell_close = b"<table:table-cell", b"</table:table-cell>", b"</table:"
+    covered = b"table:covered-table-cell"
+
+    def __init__(self, xml: bytes, markers: list[int]):
         self.xml = xml
         self.markers = markers
-        self.namespaces = {prefix: uri for uri, prefix in prefixes.items()}
         self.row = 0
         self.extent = _Extent()
         self.found: dict[tuple[int, int], tuple[str, str]] = {}
-        # A row's or cell's start tag (attributes ending in "/" when it is empty), or a row's end tag. An
-        # attribute value may hold ">" (a formula's comparison), so quoted values are skipped whole. The
-        # quantifiers are possessive: else a tag cut off inside a quote takes exponential time to give up.
-        self.tags = re.compile(
-            rb"<(?:(/)" + table + rb":table-row\s*|" + table + rb":(table-row|table-cell|covered-table-cell)"
-            rb"""([\s/](?:[^>"']++|"[^"]*+"|'[^']*+')*+|))>"""
-        )
-        self.rows_repeated = re.compile(table + rb":number-rows-repeated\s*=\s*[\"'](\d+)")
-        self.columns_repeated = re.compile(table + rb":number-columns-repeated\s*=\s*[\"'](\d+)")
-        self.value_type = prefixes.get(_OFFICE_NS, b"office") + b":value-type"
-        self.cell_close = b"</" + table + b":"
-        self.row_start = b"<" + table + b":table-row"
-        self.row_end = b"</" + table + b":table-row>"
-        self.cell_start = b"<" + table + b":table-cell"
-        self.cell_end = b"</" + table + b":table-cell>"
-        self.covered = table + b":covered-table-cell"
         self.seen = -1  # the last cell tag looked at for a typed cell
         # The kind of a cell decided by its attributes alone (booleans, and cells of no special kind).
         self.kinds: dict[bytes, tuple[str, str] | None] = {}
@@ -771,27 +781,34 @@ class _OdsScan:
     def walk(self, start: int, end: int) -> None:
         xml = self.xml
         find, rfind, count, startswith = xml.find, xml.rfind, xml.count, xml.startswith
-        row_start, row_end = self.row_start, self.row_end
-        cell_start, cell_end = self.cell_start, self.cell_end
-        row_name, value_type, found = self.row_start[1:], self.value_type, self.found
-        self.covered_anywhere = covered = find(self.covered, start, end) >= 0
-        # Where the typed cells' markers and the repeats are, found in one pass each over the table.
-        markers = self._markers(start, end)
+        row_start, row_end, cell_start, cell_end = (
+            self.row_start,
+            self.row_end,
+            self.cell_start,
+            self.cell_end,
+        )
+        row_name, found = row_start[1:], self.found
+        covered = find(self.covered, start, end) >= 0
+        markers = self.markers
+        # Where "repeated" is (an attribute of a repeated row or cell, or text), found in one pass.
         repeats = [repeat.start() for repeat in _ODS_REPEATED.finditer(xml, start, end)]
-        marker = repeat = 0
+        marker = bisect_left(markers, start)
+        repeat = 0
         markers_count, repeats_count = len(markers), len(repeats)
         after_start, after_name, after_end = len(row_start), len(row_name), len(row_end)
         space_or_end, row = _SPACE_OR_END, self.row
-        # The filled plain rows since the last other one, added to the extent at once.
+        # The filled usual rows since the last other one, added to the extent at once.
         top = bottom = right = 0
         position = start
         at = find(row_start, position, end)
         while position < end:
             # A row as LibreOffice writes one is read in a few searches: its start tag, not repeated, no
-            # covered cell, nothing repeated before its last cell with content (only empty cells after
-            # it). It is filled up to that cell, and a cell's column is the cell tags before it.
+            # covered cell, nothing but empty cells after its last cell with content. It is filled up to
+            # that cell, and a cell's column is the cell tags before it plus what those before it repeat.
             close = -1
-            if at >= 0 and (at == position or find(b"cell", position, at) < 0):
+            if at >= 0 and (
+                at == position or (find(b"cell", position, at) < 0 and find(b"-row", position, at) < 0)
+            ):
                 # The first "table-row" after the row's start tag: its end tag, or another row inside it.
                 name = find(row_name, at + after_start, end)
                 if (
@@ -805,14 +822,22 @@ class _OdsScan:
                 with_content = rfind(cell_end, at, close)
                 while repeat < repeats_count and repeats[repeat] < at:
                     repeat += 1
+                # Nothing with a value after the last cell with content.
+                extra = (
+                    self._repeated_cells(at, with_content, repeats, repeat, close)
+                    if repeat < repeats_count and repeats[repeat] < close
+                    else ()
+                )
                 if (
-                    with_content > rfind(value_type, at, close)
+                    extra is not None
+                    and with_content >= 0
+                    and find(b"value", with_content, close) < 0
+                    and find(b"formula", with_content, close) < 0
                     and xml[at + after_start] in space_or_end
-                    and (repeat == repeats_count or repeats[repeat] > with_content)
                     and not (covered and find(self.covered, at, close) >= 0)
                 ):
                     row += 1
-                    column, counted = 0, at
+                    column, counted, extras = 0, at, 0
                     while marker < markers_count and markers[marker] < close:
                         typed = markers[marker]
                         marker += 1
@@ -824,30 +849,36 @@ class _OdsScan:
                         if kind is not None:
                             column += count(cell_start, counted, tag)
                             counted = tag
-                            found[(row, column)] = kind
+                            while extras < len(extra) and extra[extras][0] < tag:
+                                column += extra[extras][1]
+                                extras += 1
+                            copies = 1 + (
+                                extra[extras][1] if extras < len(extra) and extra[extras][0] == tag else 0
+                            )
+                            for offset in range(min(copies, 1024)):
+                                found[(row, column + offset)] = kind
                     if not top:
                         top = row
                     bottom = row
-                    width = column + count(cell_start, counted, with_content)
+                    width = (
+                        column
+                        + count(cell_start, counted, with_content)
+                        + (sum(n for _tag, n in extra[extras:]) if extra else 0)
+                    )
                     if width > right:
                         right = width
                     position = close + after_end
                     at = position if startswith(row_start, position) else find(row_start, position, end)
                     continue
-            self.row = row
             close = find(row_end, position, end)
-            stop = end if close < 0 else close + len(row_end)
-            if close >= 0 and self._plain_row(position, close):
-                width = self._plain(position, close)
-                if width:
-                    top, bottom, right = top or self.row, self.row, max(right, width)
-            else:
-                if top:
-                    self.extent.add(top, 0, bottom, right)
-                    top = 0
-                self._tags(position, stop)
-            position = stop
+            stop = end if close < 0 else close + after_end
+            if top:
+                self.extent.add(top, 0, bottom, right)
+                top = 0
+            self.row = row
+            self._tags(position, stop)
             row = self.row
+            position = stop
             if 0 <= at < position:
                 at = find(row_start, position, end)
             while marker < markers_count and markers[marker] < position:
@@ -856,9 +887,35 @@ class _OdsScan:
         if top:
             self.extent.add(top, 0, bottom, right)
 
+    def _repeated_cells(
+        self, at: int, with_content: int, repeats: list[int], repeat: int, close: int
+    ) -> list[tuple[int, int]] | None:
+        """The (tag, extra columns) of the repeated cells of the row at ``at`` up to its last cell with
+        content, or None when the row itself is repeated. An empty cell after that one may repeat: it
+        fills nothing (``walk`` checks that no value follows)."""
+        xml = self.xml
+        extra = []
+        while repeat < len(repeats) and repeats[repeat] < close:
+            where = repeats[repeat]
+            repeat += 1
+            tag = xml.rfind(b"<", at, where)
+            if not xml.startswith(self.cell_start, tag):
+                if tag == at:  # the row's own start tag: a repeated row
+                    return None
+                continue  # the word in a cell's text, or an attribute of a paragraph
+            if where > with_content:
+                continue  # an empty cell after the last one with content (a value there fails the walk)
+            match = self.tags.match(xml, tag)
+            if match is None or match.end() <= where:
+                return None
+            count = _repeat(self.columns_repeated, match.group(3))
+            if count > 1 and (not extra or extra[-1][0] != tag):
+                extra.append((tag, count - 1))
+        return extra
+
     def _markers(self, start: int, end: int) -> list[int]:
-        """Where the attribute values of the typed cells looked for are (see ``_ODS_MISREAD``)."""
-        return [marker.start() for marker in self.markers.finditer(self.xml, start, end)]
+        """The markers of the typed cells looked for in xml[start:end]."""
+        return self.markers[bisect_left(self.markers, start) : bisect_left(self.markers, end)]
 
     def _kind_at(self, tag: int, marker: int) -> tuple[str, str] | None:
         """``_kind`` of the cell start tag at ``tag`` with a typed-cell ``marker``; known by its bytes
@@ -877,95 +934,45 @@ class _OdsScan:
                 self.tag_kinds[key] = kind
         return kind
 
-    def _typed_cell(self, marker: int, start: int, repeats: dict[int, int]) -> None:
-        """The cell of the typed-cell ``marker`` in the plain row starting at ``start``, if it is one."""
-        xml = self.xml
-        tag = xml.rfind(b"<", start, marker)
-        if tag == self.seen or not xml.startswith(self.cell_start, tag):
-            return
-        self.seen = tag
-        match = self.tags.match(xml, tag)
-        if match is None or match.group(2) != b"table-cell":
-            return
-        kind = self._kind(match)
-        if kind is not None:
-            first = xml.count(self.cell_start, start, tag)
-            if repeats:
-                first += sum(n for at, n in repeats.items() if at < tag)
-            for offset in range(min(1 + repeats.get(tag, 0), 1024)):
-                self.found[(self.row, first + offset)] = kind
-
-    def _plain_row(self, start: int, end: int) -> bool:
-        """Whether xml[start:end] is one row's start and its cells, the row not repeated and no cell
-        covered (by a merged cell)."""
-        xml = self.xml
-        at = xml.find(self.row_start, start, end)
-        if at < 0 or xml.find(self.row_start, at + 1, end) >= 0:
-            return False
-        if self.covered_anywhere and xml.find(self.covered, start, end) >= 0:
-            return False
-        tag = self.tags.match(xml, at)
-        return tag is not None and tag.group(2) == b"table-row" and b"repeated" not in tag.group(3)
-
-    def _plain(self, start: int, end: int) -> int:
-        """Reads the plain row xml[start:end]; returns how far it is filled (columns from A), 0 if not."""
-        # A cell tag is one column, or as many as it repeats: a cell's column is the cell tags before it
-        # plus the extra columns of the repeated ones among them.
-        xml = self.xml
-        self.row += 1
-        repeats = {}
-        if xml.find(b"repeated", start, end) >= 0:
-            for found in self.columns_repeated.finditer(xml, start, end):
-                tag = xml.rfind(b"<", start, found.start())
-                if xml.startswith(self.cell_start, tag):  # an attribute of a cell, not a cell's text
-                    repeats[tag] = int(found.group(1)) - 1
-
-        def column(tag: int) -> int:
-            before = xml.count(self.cell_start, start, tag)
-            return before + sum(n for at, n in repeats.items() if at < tag) if repeats else before
-
-        # Filled up to the last cell with a value or content (from column A: larger than calamine's, never
-        # smaller).
-        width = 0
-        with_content = xml.rfind(self.cell_end, start, end)
-        with_value = xml.rfind(self.value_type, start, end)
-        if with_content >= 0 or with_value >= 0:
-            last = max(
-                xml.rfind(self.cell_start, start, with_content) if with_content >= 0 else -1,
-                xml.rfind(b"<", start, with_value) if with_value >= 0 else -1,
-            )
-            width = column(last) + 1 + repeats.get(last, 0)
-        for marker in self._markers(start, end):
-            self._typed_cell(marker, start, repeats)
-        return width
-
     def _tags(self, start: int, end: int) -> None:
+        """Walks xml[start:end] (whole rows) tag by tag. Refuses a tag it cannot read, a cell outside a
+        row and a row inside one: what it would count otherwise than calamine."""
         xml = self.xml
         # Where the tags that may be typed cells start: found in one pass, so most cells cost a set lookup.
         candidates = {xml.rfind(b"<", 0, marker) for marker in self._markers(start, end)}
         column = 0
         repeated_rows = 1
         first_filled = end_filled = -1  # the filled columns of the current row, none when -1
+        open_row, read = False, 0
         for match in self.tags.finditer(xml, start, end):
+            read += 1
             row_end, name, attributes = match.groups()
             if name == b"table-row" or row_end:
                 if not row_end:
+                    if open_row:
+                        raise unreadable("a row of its first sheet holds another row")
                     repeated_rows = (
                         _repeat(self.rows_repeated, attributes) if b"repeated" in attributes else 1
                     )
                     column = 0
                     first_filled = -1
                     if not attributes.endswith(b"/"):
+                        open_row = True
                         continue
+                elif not open_row:
+                    raise unreadable("a row of its first sheet ends where none began")
+                open_row = False
                 if first_filled >= 0:
                     self.extent.add(self.row + 1, first_filled, self.row + repeated_rows, end_filled)
                 self.row += repeated_rows
             else:
+                if not open_row:
+                    raise unreadable("its first sheet holds a cell outside a row")
                 repeated = _repeat(self.columns_repeated, attributes) if b"repeated" in attributes else 1
                 has_children = not attributes.endswith(b"/") and not xml.startswith(
                     self.cell_close, match.end()
                 )
-                if has_children or self.value_type in attributes:
+                if has_children or b"value" in attributes or b"formula" in attributes:
                     if first_filled < 0:
                         first_filled = column
                     end_filled = column + repeated
@@ -975,6 +982,8 @@ class _OdsScan:
                         for offset in range(min(repeated, 1024)):
                             self.found[(self.row + 1, column + offset)] = kind
                 column += repeated
+        if read != len(self.structure.findall(xml, start, end)):
+            raise unreadable("a row or cell tag of its first sheet cannot be read")
 
     def _kind(self, match: re.Match) -> tuple[str, str] | None:
         """``_ods_cell_kind`` of the cell whose start tag is ``match``."""
@@ -984,7 +993,7 @@ class _OdsScan:
         xml = self.xml
         has_children = not attributes.endswith(b"/") and not xml.startswith(self.cell_close, match.end())
         close = self.cell_close + name + b">" if has_children else b""
-        kind = _ods_cell_kind(_ods_attributes(attributes, self.namespaces), xml, match.end(), close)
+        kind = _ods_cell_kind(_ods_attributes(attributes), xml, match.end(), close)
         if kind is None or kind[0] == "boolean":  # not read from the cell's text: the same for every copy
             self.kinds[attributes] = kind
         return kind
@@ -992,6 +1001,13 @@ class _OdsScan:
 
 # The cells calamine misreads: a formula error (read as ""), a duration (read as text such as PT36H00M00S).
 _ODS_MISREAD = re.compile(rb"""=\s*["'](?:time|error)["']""")
+# An attribute value: "time" or "error" (``_ODS_MISREAD``), or one with a "<" in it (XML allows none;
+# calamine reads past it, and the scan would take the text after it for tags).
+_ODS_VALUE_CHECK = re.compile(rb"""=\s*+(?:"(?:(time|error)"|[^"<]*+<)|'(?:(time|error)'|[^'<]*+<))""")
+_ODS_TABLE = re.compile(rb"<table:table[\s/>]")
+_ODS_TABLE_TAG = re.compile(rb"""<table:table((?:\s(?:[^>"'<]++|"[^"<]*+"|'[^'<]*+')*+)?/?)>""")
+# The prefixes calamine reads, by their literal names.
+_ODS_NAMESPACES = {b"table": _TABLE_NS, b"office": _OFFICE_NS, b"calcext": _CALCEXT_NS}
 # Booleans: calamine reads a boolean cell as one, but a boolean LibreOffice wrote as the formula TRUE() or
 # FALSE() (as it saves an .xlsx's booleans) as its value, 1 or 0.
 _ODS_BOOLEANS = re.compile(rb"""=\s*["'](?:boolean|of:=TRUE\(\)|of:=FALSE\(\))["']""")
@@ -1003,16 +1019,24 @@ _ODS_REPEATED = re.compile(rb"repeated")
 
 
 def _repeat(pattern: re.Pattern, attributes: bytes) -> int:
+    """The count of a repeat attribute as calamine reads it (an entity decoded, a "+" allowed); 1 when
+    there is none or it is no number, and a billion for one of ten digits or more."""
     found = pattern.search(attributes)
-    return int(found.group(1)) if found else 1
+    if found is None:
+        return 1
+    value = _xml_text(found.group(1) if found.group(1) is not None else found.group(2))
+    digits = value.removeprefix("+").lstrip("0")
+    if not value.removeprefix("+").isdigit() or not value.isascii():
+        return 1
+    return 1_000_000_000 if len(digits) >= 10 else max(int(digits or "0"), 1)
 
 
-def _ods_attributes(attributes: bytes, namespaces: dict[bytes, bytes]) -> dict[tuple[bytes, bytes], bytes]:
+def _ods_attributes(attributes: bytes) -> dict[tuple[bytes, bytes], bytes]:
     """A cell's attributes as ``{(namespace, name): value}``, the value still escaped."""
     return {
-        (namespaces[prefix], name): double or single
+        (_ODS_NAMESPACES[prefix], name): double or single
         for prefix, name, double, single in _ODS_ATTRIBUTE.findall(attributes)
-        if prefix in namespaces
+        if prefix in _ODS_NAMESPACES
     }
 
 
@@ -1055,26 +1079,30 @@ def _merged_header_cells(data: bytes, kind: str, sheet, row: int) -> str:
             if top + 1 <= row <= bottom + 1:
                 return f"{cell_name(top + 1, left)}:{cell_name(bottom + 1, right)}"
         return ""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as content:
-        current = 0
-        column = 0
-        for event, element in ElementTree.iterparse(content, events=("end",)):
-            tag = element.tag
-            if tag == f"{_TABLE}table-cell":
-                span = int(element.get(f"{_TABLE}number-columns-spanned", "1"))
-                down = int(element.get(f"{_TABLE}number-rows-spanned", "1"))
-                if current + 1 == row and (span > 1 or down > 1):
-                    first = cell_name(row, column)
-                    return f"{first}:{cell_name(row + down - 1, column + span - 1)}"
-                column += int(element.get(f"{_TABLE}number-columns-repeated", "1"))
-            elif tag == f"{_TABLE}covered-table-cell":
-                column += int(element.get(f"{_TABLE}number-columns-repeated", "1"))
-            elif tag == f"{_TABLE}table-row":
-                current += int(element.get(f"{_TABLE}number-rows-repeated", "1"))
-                column = 0
-                element.clear()
-                if current >= row:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as content:
+            current = 0
+            column = 0
+            for event, element in ElementTree.iterparse(content, events=("end",)):
+                tag = element.tag
+                if tag == f"{_TABLE}table-cell":
+                    span = int(element.get(f"{_TABLE}number-columns-spanned", "1"))
+                    down = int(element.get(f"{_TABLE}number-rows-spanned", "1"))
+                    if current + 1 == row and (span > 1 or down > 1):
+                        first = cell_name(row, column)
+                        return f"{first}:{cell_name(row + down - 1, column + span - 1)}"
+                    column += int(element.get(f"{_TABLE}number-columns-repeated", "1"))
+                elif tag == f"{_TABLE}covered-table-cell":
+                    column += int(element.get(f"{_TABLE}number-columns-repeated", "1"))
+                elif tag == f"{_TABLE}table-row":
+                    current += int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+                    column = 0
+                    element.clear()
+                    if current >= row:
+                        return ""
+                elif tag == f"{_TABLE}table" and event == "end":
                     return ""
-            elif tag == f"{_TABLE}table" and event == "end":
-                return ""
+    except (ElementTree.ParseError, ValueError) as error:
+        # calamine read past it (a duplicate attribute, a span that is no number…): refused all the same.
+        raise unreadable(f"its content.xml cannot be parsed: {error}") from None
     return ""

@@ -434,6 +434,7 @@ ODS_CONTENT = (
     '<table:table table:name="S">{}</table:table>'
     "</office:spreadsheet></office:body></office:document-content>"
 )
+TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 TEXT = '<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>'
 TRUE = (
     '<table:table-cell office:value-type="boolean" office:boolean-value="true">'
@@ -574,7 +575,10 @@ def test_a_wide_ods_row_whose_filled_cells_fit_is_read():
     assert rows[1][1][4:6] == ["TRUE", "FALSE"]
 
 
-def test_ods_with_other_prefixes_finds_the_same_typed_cells():
+def test_ods_prefixes_are_read_as_calamine_reads_them():
+    # calamine finds a sheet's parts by their literal names (table:…), not by namespace: a file that binds
+    # the table namespace to another prefix has no sheet for it, and another prefix bound to the table
+    # namespace does not lead the scan away from the table: calamine reads.
     def renamed(xml: str) -> str:
         return (
             xml.replace("xmlns:table=", "xmlns:t=")
@@ -583,16 +587,19 @@ def test_ods_with_other_prefixes_finds_the_same_typed_cells():
             .replace(" table:", " t:")
         )
 
-    for name in ("typed-in.ods", "formula-error.ods"):
-        with zipfile.ZipFile(io.BytesIO(_rewritten(name, "content.xml", renamed))) as archive:
-            renamed_xml = archive.read("content.xml")
-        with zipfile.ZipFile(DATA / name) as archive:
-            xml = archive.read("content.xml")
-        for markers in (workbook._ODS_MISREAD, workbook._ODS_BOOLEANS):
-            typed = workbook._ods_typed_cells(renamed_xml, markers)
-            assert typed == workbook._ods_typed_cells(xml, markers)
-            # The booleans of both, the errors of formula-error.ods.
-            assert typed or (name, markers) == ("typed-in.ods", workbook._ODS_MISREAD)
+    assert refusal(_rewritten("typed-in.ods", "content.xml", renamed)).code == "no_sheet"
+
+    def decoy_prefix_and_far_rows(xml: str) -> str:
+        xml = xml.replace(
+            "<office:document-content ", '<office:document-content xmlns:zz="' + TABLE_NS + '" ', 1
+        )
+        far = '<table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row>'
+        return _after_last_row(xml, far + ods_row(TEXT.format("far")))
+
+    assert (
+        refusal(_rewritten("template.ods", "content.xml", decoy_prefix_and_far_rows)).code
+        == "sheet_too_large"
+    )
 
 
 @pytest.mark.parametrize("prolog", ["", "\n<!-- a comment -->\n"])
@@ -802,3 +809,68 @@ def test_exclamation_and_question_marks_in_ods_text_are_text():
     sheet, rows = read_all_data(_rewritten("template.ods", "content.xml", marks))
     assert rows[1][1][2] == "Alfen!? " + "?!" * 150
     assert sheet.errors == []
+
+
+def _big_block(cell: str = 'office:value-type="float" office:value="1"', rows: str = "1000000") -> str:
+    """A row of 90 filled cells repeated a million times: a few bytes that calamine would hold densely."""
+    return (
+        f'<table:table-row table:number-rows-repeated="{rows}">'
+        f'<table:table-cell table:number-columns-repeated="90" {cell}/></table:table-row>'
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # calamine reads every sheet when it opens the file.
+        lambda xml: xml.replace("</table:table>", _big_block() + "</table:table>", 2).replace(
+            _big_block() + "</table:table>", "</table:table>", 1
+        ),
+        # A table without a name before the sheet (calamine skips it, the scan must not stop there).
+        lambda xml: xml.replace("</table:table>", _big_block() + "</table:table>", 1).replace(
+            "<table:table ", "<table:table></table:table><table:table ", 1
+        ),
+        # Cells filled by a value or a formula alone, without a value type.
+        lambda xml: _after_last_row(xml, _big_block('office:string-value="x"')),
+        lambda xml: _after_last_row(xml, _big_block('table:formula="of:=1"')),
+        # Repeat counts as calamine reads them.
+        lambda xml: _after_last_row(xml, _big_block(rows="+1000000")),
+        lambda xml: _after_last_row(xml, _big_block(rows="&#49;000000")),
+    ],
+    ids=["second-sheet", "unnamed-table-first", "string-value-only", "formula-only", "plus-sign", "entity"],
+)
+def test_a_big_block_the_scan_might_miss_is_refused(change):
+    assert refusal(_rewritten("template.ods", "content.xml", change)).code == "sheet_too_large"
+
+
+def test_a_repeat_of_many_leading_zeros_is_read_as_its_number():
+    def long_repeat(xml: str) -> str:
+        return xml.replace(
+            'table:number-columns-repeated="', 'table:number-columns-repeated="' + "0" * 5000, 1
+        )
+
+    _sheet, rows = read_all_data(_rewritten("typed-in.ods", "content.xml", long_repeat))
+    assert len(rows) == 5
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # A "<" inside an attribute value (XML allows none; calamine reads past it).
+        lambda xml: xml.replace(
+            "<table:table-row ",
+            '<table:table-row table:x="</table:table-row>" table:number-rows-repeated="9" ',
+            1,
+        ),
+        # A header cell the XML parser cannot read (calamine can).
+        lambda xml: xml.replace(
+            '<table:table-cell table:style-name="ce1"',
+            '<table:table-cell table:style-name="ce1" table:style-name="x"',
+            1,
+        ),
+    ],
+    ids=["less-than-in-a-value", "duplicate-attribute-in-the-header"],
+)
+def test_xml_that_is_not_xml_is_refused(change):
+    error = refusal(_rewritten("template.ods", "content.xml", change))
+    assert error.code == "unreadable_workbook"
