@@ -1,38 +1,26 @@
 """Check and import of the same 5,000 rows as CSV, .xlsx and .ods, through the whole pipeline
 (``csv_import.parse`` and ``services.stations_import``), as the upload page runs them.
 
-Prints, per format, the CPU seconds (median of 3 runs) and the peak memory above the process's
-resident size before the run (RSS, which counts calamine's Rust allocations, unlike tracemalloc), each
-run in its own forked process; and the ratio to CSV. Goal (issue 10): at most 2× the CSV's CPU time,
+Prints, per format and case, the CPU seconds (median of ``BENCH_RUNS``, default 7), the ratio to the CSV
+(the median of each round's ratio, the formats taking turns run by run, with the lowest and highest
+round, and the ratio of the fastest runs) and the peak memory. Each case is run twice: every run in a new
+forked process (peak RSS above its start, which counts calamine's Rust allocations, unlike
+tracemalloc), and every run in this process after a first round that is not counted (as a server's
+worker runs its second upload and every one after). Goal (issue 10): at most 2× the CSV's CPU time,
 under 100 MB. The .xlsx is our writer's (as the template and the export are written), the .ods is that
 file saved by LibreOffice (skipped without ``soffice``).
 
     .venv/bin/python benchmarks/bench_workbook_import.py    # SQLite file in a temporary folder
 
-Measured 2026-12-02 on the shared 2-core machine (SQLite; CPU s, × CSV, peak MB), before the .ods scan
-was rewritten: check only: CSV 0.215, xlsx 0.287 (1.33×), ods 0.452 (2.11×); import: CSV 0.310, xlsx
-0.388 (1.25×), ods 0.576 (1.86×); peak 10–17 MB for every format. The .ods's extra half was the scan of
-content.xml for the cell types calamine hides (ElementTree's iterparse, 0.29 s of the .ods's read;
-lxml's iterparse took as long: building a Python object per cell, not the parsing, is the cost).
-
-After (regular expressions over the row and cell tags, text cells taken without a call per cell), the
-same sitting, old and new code interleaved, median of 7 runs each, two rounds (old → new):
-check only: CSV 0.135/0.140 → 0.139/0.127, xlsx 0.374/0.364 → 0.356/0.309,
-ods 0.541/0.521 → 0.549/0.608; import: CSV 0.452/0.289 → 0.400/0.445, xlsx 0.528/0.507 →
-0.627/0.511, ods 0.827/0.627 → 0.596/0.524; peak 16 MB for .ods (content.xml is read whole, 8 MB).
-The machine was loaded (load average 2.5–4.7 on 2 cores): whole-pipeline figures moved by ±30 % between
-rounds. Reading the .ods alone (``workbook.read(...).rows()``, forked, median of 7, three rounds):
-0.421/0.403/0.435 s → 0.282/0.338/0.241 s; in one process the scan is 0.29 → 0.15 s.
-A third round (old → new): check only CSV 0.173 → 0.131, xlsx 0.516 → 0.374, ods 0.576 → 0.446;
-import CSV 0.355 → 0.322, xlsx 0.567 → 0.534, ods 0.607 → 0.764.
-
-Stop 18 (the .xlsx extent guard by one search when every cell has the usual shape, the .ods scan row by
-row, numbers written out once, and issue 13's paused garbage collector), quiet machine, three rounds
-alternating with the code before, CPU s (× CSV): check only CSV 0.099–0.188 → 0.101–0.115;
-xlsx 0.246–0.340 (1.81–2.48×) → 0.165–0.182 (1.58–1.64×); ods 0.373–0.562 (2.99–3.81×) → 0.216–0.240
-(2.08–2.17×); import xlsx 1.40–1.49× → 1.39–1.45×, ods 1.21–2.10× → 1.63–1.75×; peak 8–17 MB. The .ods
-check is still over 2×: of its read (~0.15 s in one process) the scan for typed cells is ~0.07 s (10,000
-boolean cells placed one by one), calamine ~0.04 s, the row loop ~0.03 s.
+History (the shared 2-core machine; CPU s, × CSV). Stop 18, quiet: .ods check 2.08–2.17×, .xlsx check
+1.58–1.64×. Stop 19 (the .ods scan reads LibreOffice's rows in a few searches and no longer places the
+booleans calamine reads itself; numbers and booleans converted without a call per cell; then the scan
+hardened against its review: every table, literal prefixes, "<" in attribute values refused…), the code
+before and after in the same sittings, median of the rounds (new process / one process):
+.ods check 2.18–2.47 / 2.33–2.51× before → 1.68–2.00 / 1.63–1.95× after; .xlsx check 1.58–1.71 /
+1.62–1.96× → 1.30–1.73 / 1.28–1.92×; imports 1.1–1.9× before and after; peak 15.9 MB for .ods (it was
+22.8 MB while content.xml was kept through the rows), 12.8 MB for .xlsx, 10 MB for CSV. The machine's
+load moved single runs by up to ±40 % that day.
 """
 
 import csv
