@@ -874,3 +874,19 @@ def test_a_repeat_of_many_leading_zeros_is_read_as_its_number():
 def test_xml_that_is_not_xml_is_refused(change):
     error = refusal(_rewritten("template.ods", "content.xml", change))
     assert error.code == "unreadable_workbook"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # A comment before the first sheet (calamine skips it; the scan must not read a table in it).
+        lambda xml: xml.replace(
+            "<table:table ", "<!-- <table:table table:name='x'></table:table> --><table:table ", 1
+        ),
+        # A row inside a cell (calamine skips what a cell with a value holds; the scan would count it).
+        lambda xml: xml.replace("<text:p>Alfen</text:p>", "<table:table-row/><text:p>Alfen</text:p>", 1),
+    ],
+    ids=["comment-before-the-sheet", "row-inside-a-cell"],
+)
+def test_what_the_scan_would_count_otherwise_than_calamine_is_refused(change):
+    assert refusal(_rewritten("template.ods", "content.xml", change)).code == "unreadable_workbook"
