@@ -467,7 +467,8 @@ class Sheet:
         return "" if value is None else str(value)
 
     def _number(self, row: int, column: int, value: int | float) -> str:
-        if self._formula_booleans and (value == 1 or value == 0):
+        may_be_boolean = self._formula_booleans and (value == 1 or value == 0)
+        if may_be_boolean:
             # The .ods has booleans written as TRUE() and FALSE() formulas, which calamine reads as 1 and 0.
             # In a boolean column a 1 means what TRUE does: read as the word without asking which it was
             # (placing every formula costs more than the rest of the read). Elsewhere the cell is placed.
@@ -486,7 +487,7 @@ class Sheet:
             text = _number_text(value)
             if text is None:
                 return self._problem(row, column, "too_many_digits", f"{value:.15G}")
-            if not (self._formula_booleans and (value == 1 or value == 0)):
+            if not may_be_boolean:
                 self._number_texts[value] = text
         if self._headers.get(column) in TEXT_HEADERS:
             self._numbers_in_text.setdefault(column, []).append(cell_name(row, column))
@@ -672,14 +673,16 @@ def _xlsx_walk(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
 def _ods_typed_cells(xml: bytes, markers: re.Pattern | None = None) -> dict[tuple[int, int], tuple[str, str]]:
     """(sheet row, column) → (kind, shown text) for the typed cells that ``markers`` finds in the first
     sheet of content.xml (by default the cells calamine misreads: errors, times and durations)."""
-    scan = _ods_scan(xml, markers or _ODS_MISREAD)
+    scan = _ods_scan(xml, markers)
     return {} if scan is None else scan.found
 
 
-def _ods_scan(xml: bytes, markers: re.Pattern, tag_by_tag: bool = False) -> "_OdsScan | None":
+def _ods_scan(xml: bytes, markers: re.Pattern | None, tag_by_tag: bool = False) -> "_OdsScan | None":
     """Walks every table of content.xml (calamine reads them all when it opens the file), counting
     repeated rows and cells, and refuses one too large; returns the walk of the first sheet (the first
-    table with a name, as calamine counts sheets), None when there is none.
+    table with a name, as calamine counts sheets), None when there is none. The typed cells looked for
+    are those ``markers`` finds, or with None those calamine misreads (found in the pass over the
+    attribute values).
 
     A scan of the bytes rather than an XML parser: a parser hands Python every cell and paragraph (0.3 s
     for 5,000 rows, several times calamine's whole read). A row as LibreOffice writes one costs a few
@@ -703,9 +706,7 @@ def _ods_scan(xml: bytes, markers: re.Pattern, tag_by_tag: bool = False) -> "_Od
         if value.group(1) is None and value.group(2) is None:
             raise unreadable("its content.xml has a “<” inside an attribute value, which XML does not allow")
         misread.append(value.start())
-    positions = (
-        misread if markers is _ODS_MISREAD else [found.start() for found in markers.finditer(xml, body)]
-    )
+    positions = misread if markers is None else [found.start() for found in markers.finditer(xml, body)]
     first_sheet = None
     position = body
     while (start := _ODS_TABLE.search(xml, position)) is not None:
@@ -999,10 +1000,9 @@ class _OdsScan:
         return kind
 
 
-# The cells calamine misreads: a formula error (read as ""), a duration (read as text such as PT36H00M00S).
-_ODS_MISREAD = re.compile(rb"""=\s*["'](?:time|error)["']""")
-# An attribute value: "time" or "error" (``_ODS_MISREAD``), or one with a "<" in it (XML allows none;
-# calamine reads past it, and the scan would take the text after it for tags).
+# An attribute value: "time" or "error", the cells calamine misreads (a formula error is read as "", a
+# duration as text such as PT36H00M00S); or one with a "<" in it (XML allows none; calamine reads past
+# it, and the scan would take the text after it for tags).
 _ODS_VALUE_CHECK = re.compile(rb"""=\s*+(?:"(?:(time|error)"|[^"<]*+<)|'(?:(time|error)'|[^'<]*+<))""")
 _ODS_TABLE = re.compile(rb"<table:table[\s/>]")
 _ODS_TABLE_TAG = re.compile(rb"""<table:table((?:\s(?:[^>"'<]++|"[^"<]*+"|'[^'<]*+')*+)?/?)>""")
@@ -1024,10 +1024,10 @@ def _repeat(pattern: re.Pattern, attributes: bytes) -> int:
     found = pattern.search(attributes)
     if found is None:
         return 1
-    value = _xml_text(found.group(1) if found.group(1) is not None else found.group(2))
-    digits = value.removeprefix("+").lstrip("0")
-    if not value.removeprefix("+").isdigit() or not value.isascii():
+    number = _xml_text(found.group(1) if found.group(1) is not None else found.group(2)).removeprefix("+")
+    if not (number.isascii() and number.isdigit()):
         return 1
+    digits = number.lstrip("0")
     return 1_000_000_000 if len(digits) >= 10 else max(int(digits or "0"), 1)
 
 
